@@ -1,0 +1,60 @@
+package transport
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// VirtioPortName is the virtio-serial port that carries the GUI protocol.
+const VirtioPortName = "qubes.gui"
+
+// FindVirtioPort returns the device node of the virtio-serial port with the
+// given name, looked up under sysRoot (normally "/sys") because without udev
+// there is no /dev/virtio-ports symlink, only /dev/vportNpM.
+func FindVirtioPort(sysRoot, name string) (string, error) {
+	dirs, err := filepath.Glob(filepath.Join(sysRoot, "class/virtio-ports/*"))
+	if err != nil {
+		return "", err
+	}
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "name"))
+		if err == nil && string(bytes.TrimSpace(b)) == name {
+			return filepath.Join("/dev", filepath.Base(d)), nil
+		}
+	}
+	return "", fmt.Errorf("no virtio-serial port named %q under %s/class/virtio-ports (is the channel configured and virtio_console loaded?)", name, sysRoot)
+}
+
+// OpenVirtioPort opens the named virtio-serial port as the message stream.
+func OpenVirtioPort(sysRoot, name string) (*os.File, error) {
+	dev, err := FindVirtioPort(sysRoot, name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open virtio port: %w", err)
+	}
+	return f, nil
+}
+
+// FindIvshmem returns the BAR 2 file (the shared memory) of the first
+// ivshmem PCI device (vendor 0x1af4, device 0x1110) under sysRoot.
+func FindIvshmem(sysRoot string) (string, error) {
+	devs, err := filepath.Glob(filepath.Join(sysRoot, "bus/pci/devices/*"))
+	if err != nil {
+		return "", err
+	}
+	for _, d := range devs {
+		v, _ := os.ReadFile(filepath.Join(d, "vendor"))
+		p, _ := os.ReadFile(filepath.Join(d, "device"))
+		if string(bytes.TrimSpace(v)) == "0x1af4" && string(bytes.TrimSpace(p)) == "0x1110" {
+			return filepath.Join(d, "resource2"), nil
+		}
+	}
+	return "", fmt.Errorf("no ivshmem device (1af4:1110) under %s/bus/pci/devices", sysRoot)
+}
