@@ -12,7 +12,7 @@ import (
 // testClient is a small X application for the tests: one window filled
 // with a known pattern, and a log of the input events it receives.
 type testClient struct {
-	t      *testing.T
+	t      testing.TB
 	c      *xgb.Conn
 	win    xproto.Window
 	gc     xproto.Gcontext
@@ -25,7 +25,7 @@ func pattern(x, y int) uint32 {
 	return uint32(x*7%256)<<16 | uint32(y*5%256)<<8 | uint32((x+y)%256)
 }
 
-func newTestClient(t *testing.T, display string, x, y, w, h int, overrideRedirect bool) *testClient {
+func newTestClient(t testing.TB, display string, x, y, w, h int, overrideRedirect bool) *testClient {
 	t.Helper()
 	c, err := xgb.NewConnDisplay(display)
 	if err != nil {
