@@ -1,0 +1,480 @@
+// Package sandbox runs qubes as bubblewrap sandboxes: a read-only root (the
+// host's / or a template directory), a private home, private /tmp and /run,
+// and new user, pid, ipc, uts and (unless the qube has a netvm) network
+// namespaces. The first process in each sandbox is an init (the daemon's own
+// executable in init mode, see RunInitIfRequested) through which the host
+// starts programs inside the qube. See docs/sandbox-driver.md.
+package sandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/qube-desktop/qube-desktop/internal/driver"
+	"golang.org/x/sys/unix"
+)
+
+// Config configures the driver.
+type Config struct {
+	// Bwrap is the bubblewrap binary; "" looks up "bwrap" in PATH.
+	Bwrap string
+	// Init is the executable that runs as each qube's init; "" is the
+	// running executable, which must call RunInitIfRequested.
+	Init string
+	// Hide lists host paths masked with an empty tmpfs in every qube
+	// (the daemon's data directory, for one). /home, /root, /tmp, /var/tmp
+	// and /run are always private.
+	Hide []string
+	// LogDir receives one log file per qube service; "" discards output.
+	LogDir string
+	// StartTimeout bounds the wait for a qube's init; 0 means 10 s.
+	StartTimeout time.Duration
+}
+
+// Driver runs sandbox qubes. Create it with New.
+type Driver struct {
+	cfg    Config
+	spawn  chan spawnReq
+	halted chan string
+
+	mu    sync.Mutex
+	qubes map[string]*sandbox
+}
+
+type sandbox struct {
+	name    string
+	initPID int // host pid of the qube's init (pid 1 inside)
+	ctl     *os.File
+	ctlMu   sync.Mutex
+	done    chan struct{} // closed when bwrap exited
+	paused  bool
+}
+
+type spawnReq struct {
+	cmd  *exec.Cmd
+	errc chan error
+}
+
+var _ driver.Driver = (*Driver)(nil)
+
+// New checks the configuration and starts the driver.
+func New(cfg Config) (*Driver, error) {
+	if cfg.Bwrap == "" {
+		p, err := exec.LookPath("bwrap")
+		if err != nil {
+			return nil, errors.New("sandbox driver needs bubblewrap: install the bubblewrap package (bwrap not in PATH)")
+		}
+		cfg.Bwrap = p
+	}
+	if cfg.Init == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find own executable for the qube init: %w", err)
+		}
+		cfg.Init = exe
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 10 * time.Second
+	}
+	d := &Driver{cfg: cfg, spawn: make(chan spawnReq), halted: make(chan string, 64),
+		qubes: map[string]*sandbox{}}
+	go d.spawner()
+	return d, nil
+}
+
+// spawner starts every bwrap from one OS thread that never exits. bwrap's
+// --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that forked
+// it dies; Go may otherwise fork from any thread. So qubes die with the
+// daemon, and only with it.
+func (d *Driver) spawner() {
+	runtime.LockOSThread()
+	for r := range d.spawn {
+		r.errc <- r.cmd.Start()
+	}
+}
+
+// Halted implements driver.Driver.
+func (d *Driver) Halted() <-chan string { return d.halted }
+
+func (d *Driver) get(name string) (*sandbox, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.qubes[name]
+	if s == nil {
+		return nil, driver.ErrNotRunning
+	}
+	return s, nil
+}
+
+// Power implements driver.Driver.
+func (d *Driver) Power(name string) driver.Power {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch s := d.qubes[name]; {
+	case s == nil:
+		return driver.Halted
+	case s.paused:
+		return driver.Paused
+	}
+	return driver.Running
+}
+
+const (
+	initPath = "/run/qube-init"
+	homePath = "/home/user"
+	basePATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+)
+
+// bwrapArgs builds the sandbox for spec.
+func (d *Driver) bwrapArgs(spec driver.Spec) []string {
+	root := spec.Root
+	if root == "" {
+		root = "/"
+	}
+	a := []string{
+		"--die-with-parent", "--as-pid-1", "--new-session",
+		"--unshare-user", "--uid", "1000", "--gid", "1000", "--disable-userns",
+		"--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+		"--hostname", spec.Name,
+	}
+	if !spec.Network {
+		a = append(a, "--unshare-net")
+	}
+	if spec.RootWritable && spec.Root != "" {
+		a = append(a, "--bind", root, "/")
+	} else {
+		a = append(a, "--ro-bind", root, "/")
+	}
+	a = append(a, "--dev", "/dev", "--proc", "/proc")
+	for _, p := range []string{"/tmp", "/var/tmp", "/run", "/home", "/root"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
+			a = append(a, "--tmpfs", p)
+		}
+	}
+	if root == "/" {
+		for _, p := range d.cfg.Hide {
+			if _, err := os.Stat(p); err == nil {
+				a = append(a, "--tmpfs", p)
+			}
+		}
+	}
+	if spec.Home != "" {
+		a = append(a, "--bind", spec.Home, homePath)
+	} else {
+		a = append(a, "--dir", homePath)
+	}
+	a = append(a, "--ro-bind", d.cfg.Init, initPath,
+		"--chdir", homePath, "--clearenv",
+		"--setenv", "HOME", homePath, "--setenv", "USER", "user",
+		"--setenv", "PATH", basePATH, "--setenv", "QUBE_NAME", spec.Name,
+		"--setenv", initEnv, "1",
+		"--info-fd", "4", initPath)
+	return a
+}
+
+// Start implements driver.Driver.
+func (d *Driver) Start(spec driver.Spec) error {
+	d.mu.Lock()
+	if d.qubes[spec.Name] != nil {
+		d.mu.Unlock()
+		return driver.ErrRunning
+	}
+	// Reserve the name while starting.
+	d.qubes[spec.Name] = &sandbox{name: spec.Name, done: make(chan struct{})}
+	d.mu.Unlock()
+	s, err := d.start(spec)
+	d.mu.Lock()
+	if err != nil {
+		delete(d.qubes, spec.Name)
+	} else {
+		d.qubes[spec.Name] = s
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, svc := range spec.Services {
+		if err := d.startService(spec.Name, svc); err != nil {
+			_ = d.Kill(spec.Name)
+			return fmt.Errorf("start service %s in %s: %w", svc.Name, spec.Name, err)
+		}
+	}
+	return nil
+}
+
+func (d *Driver) start(spec driver.Spec) (*sandbox, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	ctl, ctlChild := os.NewFile(uintptr(pair[0]), "ctl"), os.NewFile(uintptr(pair[1]), "ctl-child")
+	infoR, infoW, err := os.Pipe()
+	if err != nil {
+		ctl.Close()
+		ctlChild.Close()
+		return nil, err
+	}
+	var stderr strings.Builder
+	cmd := exec.Command(d.cfg.Bwrap, d.bwrapArgs(spec)...)
+	cmd.ExtraFiles = []*os.File{ctlChild, infoW}
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	errc := make(chan error, 1)
+	d.spawn <- spawnReq{cmd, errc}
+	err = <-errc
+	ctlChild.Close()
+	infoW.Close()
+	if err != nil {
+		ctl.Close()
+		infoR.Close()
+		return nil, fmt.Errorf("run bwrap: %w", err)
+	}
+	s := &sandbox{name: spec.Name, ctl: ctl, done: make(chan struct{})}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	fail := func(what string, err error) (*sandbox, error) {
+		_ = cmd.Process.Kill()
+		<-exited
+		ctl.Close()
+		infoR.Close()
+		msg := strings.TrimSpace(stderr.String())
+		if msg != "" {
+			return nil, fmt.Errorf("start qube %s: %s: %v (bwrap: %s)", spec.Name, what, err, msg)
+		}
+		return nil, fmt.Errorf("start qube %s: %s: %v", spec.Name, what, err)
+	}
+	// bwrap writes {"child-pid": N} once the sandbox exists.
+	var info struct {
+		ChildPID int `json:"child-pid"`
+	}
+	infoR.SetReadDeadline(time.Now().Add(d.cfg.StartTimeout))
+	if err := json.NewDecoder(infoR).Decode(&info); err != nil || info.ChildPID <= 0 {
+		return fail("bwrap info", err)
+	}
+	infoR.Close()
+	s.initPID = info.ChildPID
+	// The init says 'R' once it serves requests.
+	ready := make(chan error, 1)
+	go func() {
+		b := make([]byte, 1)
+		n, err := ctl.Read(b)
+		if err == nil && (n != 1 || b[0] != 'R') {
+			err = errors.New("unexpected greeting")
+		}
+		ready <- err
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return fail("qube init", err)
+		}
+	case <-exited:
+		return fail("qube init", errors.New("sandbox exited"))
+	case <-time.After(d.cfg.StartTimeout):
+		return fail("qube init", errors.New("timed out"))
+	}
+	go func() {
+		<-exited
+		ctl.Close()
+		d.mu.Lock()
+		if d.qubes[spec.Name] == s {
+			delete(d.qubes, spec.Name)
+		}
+		d.mu.Unlock()
+		close(s.done)
+		d.halted <- spec.Name
+	}()
+	return s, nil
+}
+
+// limitedWriter keeps the first n bytes of bwrap's error output.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(b []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(b), l.n)
+		l.w.Write(b[:k])
+		l.n -= k
+	}
+	return len(b), nil
+}
+
+func (d *Driver) startService(name string, svc driver.Service) error {
+	opts := driver.RunOptions{Env: svc.Env}
+	if d.cfg.LogDir != "" {
+		if err := os.MkdirAll(d.cfg.LogDir, 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(filepath.Join(d.cfg.LogDir, name+"."+svc.Name+".log"),
+			os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.Stdout, opts.Stderr = f, f
+	}
+	_, err := d.Run(name, svc.Argv, opts)
+	return err
+}
+
+// Run implements driver.Driver.
+func (d *Driver) Run(name string, argv []string, opts driver.RunOptions) (*driver.Process, error) {
+	s, err := d.get(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(argv) == 0 {
+		return nil, errors.New("empty command")
+	}
+	if s.ctl == nil {
+		return nil, driver.ErrNotRunning
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	hostEnd, qubeEnd := os.NewFile(uintptr(pair[0]), "run"), os.NewFile(uintptr(pair[1]), "run-qube")
+	files := []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}
+	var devnull *os.File
+	for i, f := range files {
+		if f == nil {
+			if devnull == nil {
+				if devnull, err = os.OpenFile(os.DevNull, os.O_RDWR, 0); err != nil {
+					return nil, err
+				}
+				defer devnull.Close()
+			}
+			files[i] = devnull
+		}
+	}
+	files = append(files, opts.ExtraFiles...)
+	fds := []int{int(qubeEnd.Fd())}
+	for _, f := range files {
+		fds = append(fds, int(f.Fd()))
+	}
+	s.ctlMu.Lock()
+	err = unix.Sendmsg(int(s.ctl.Fd()), []byte{'r'}, unix.UnixRights(fds...), nil, 0)
+	s.ctlMu.Unlock()
+	qubeEnd.Close()
+	if err != nil {
+		hostEnd.Close()
+		return nil, driver.ErrNotRunning
+	}
+	conn, err := net.FileConn(hostEnd)
+	hostEnd.Close()
+	if err != nil {
+		return nil, err
+	}
+	env := append([]string{"HOME=" + homePath, "USER=user", "PATH=" + basePATH, "QUBE_NAME=" + name}, opts.Env...)
+	req, _ := json.Marshal(runRequest{Argv: argv, Env: env, Dir: opts.Dir, NFiles: len(files)})
+	conn.SetDeadline(time.Now().Add(d.cfg.StartTimeout))
+	r := bufio.NewReader(conn)
+	var rep reply
+	if _, err = conn.Write(append(req, '\n')); err == nil {
+		var u untrustedReply
+		if u, err = readUntrustedReply(r); err == nil {
+			rep, err = u.validate()
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("run in %s: %w", name, err)
+	}
+	switch rep.kind {
+	case replyError:
+		conn.Close()
+		return nil, fmt.Errorf("run in %s: %s", name, rep.text)
+	case replyExit:
+		conn.Close()
+		return nil, fmt.Errorf("run in %s: qube init answered out of turn", name)
+	}
+	conn.SetDeadline(time.Time{})
+	var once sync.Once
+	var code int
+	var werr error
+	wait := func() (int, error) {
+		once.Do(func() {
+			defer conn.Close()
+			u, err := readUntrustedReply(r)
+			if err != nil {
+				code, werr = -1, fmt.Errorf("%s stopped before the program ended: %w", name, err)
+				return
+			}
+			rep, err := u.validate()
+			if err != nil || rep.kind != replyExit {
+				code, werr = -1, fmt.Errorf("run in %s: bad exit report: %v", name, err)
+				return
+			}
+			code = rep.n
+		})
+		return code, werr
+	}
+	return driver.NewProcess(rep.n, wait), nil
+}
+
+// Shutdown implements driver.Driver: SIGTERM to the init, which passes it to
+// every process and exits when they are gone; SIGKILL after timeout.
+func (d *Driver) Shutdown(name string, timeout time.Duration) error {
+	s, err := d.get(name)
+	if err != nil {
+		return err
+	}
+	if s.initPID == 0 {
+		return driver.ErrNotRunning
+	}
+	_ = d.Unpause(name)
+	_ = syscall.Kill(s.initPID, syscall.SIGTERM)
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(timeout):
+	}
+	return d.Kill(name)
+}
+
+// Kill implements driver.Driver: SIGKILL to pid 1 of the qube's pid
+// namespace makes the kernel kill every process in it.
+func (d *Driver) Kill(name string) error {
+	s, err := d.get(name)
+	if err != nil {
+		return err
+	}
+	if s.initPID == 0 {
+		return driver.ErrNotRunning
+	}
+	_ = syscall.Kill(s.initPID, syscall.SIGKILL)
+	<-s.done
+	return nil
+}
+
+// Close implements driver.Driver.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	names := make([]string, 0, len(d.qubes))
+	for n := range d.qubes {
+		names = append(names, n)
+	}
+	d.mu.Unlock()
+	for _, n := range names {
+		_ = d.Kill(n)
+	}
+	return nil
+}
