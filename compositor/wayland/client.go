@@ -204,7 +204,7 @@ func (c *Client) init() error {
 	}
 	c.registry = reg
 	reg.OnGlobal = func(ev WlRegistryGlobalEvent) {
-		g := Global{Name: ev.Name, Interface: ev.Interface, Version: ev.Version}
+		g := Global(ev)
 		c.globals[g.Name] = g
 		if c.OnGlobal != nil {
 			c.OnGlobal(g)

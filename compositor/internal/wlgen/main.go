@@ -368,7 +368,6 @@ func (g *gen) dispatch(in *iface) {
 	for op, ev := range in.Events {
 		et := t + camel(ev.Name) + "Event"
 		g.p("case %d:\nvar ev %s\n", op, et)
-		var fds []string
 		for _, a := range ev.Args {
 			f := "ev." + camel(a.Name)
 			switch a.Type {
@@ -388,7 +387,6 @@ func (g *gen) dispatch(in *iface) {
 				g.p("%s = d.Array()\n", f)
 			case "fd":
 				v := param(a.Name) + "FD"
-				fds = append(fds, v)
 				g.p("%s := d.FD()\n", v)
 				g.p("if %s >= 0 {\n%s = os.NewFile(uintptr(%s), %q)\n}\n", v, f, v, in.Name+"."+ev.Name)
 			case "object":
