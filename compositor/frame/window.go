@@ -231,3 +231,30 @@ func (w *Window) Destroy() {
 	}
 	w.buffers = nil
 }
+
+// BindGlobals binds the globals a Window needs (the decoration manager only
+// if offered) and answers xdg_wm_base pings so the compositor never
+// considers the client unresponsive.
+func BindGlobals(c *wayland.Client) (Globals, error) {
+	g := Globals{
+		Compositor:    new(wayland.WlCompositor),
+		Subcompositor: new(wayland.WlSubcompositor),
+		Shm:           new(wayland.WlShm),
+		WmBase:        new(wayland.XdgWmBase),
+	}
+	for _, b := range []struct {
+		obj     wayland.Object
+		version uint32
+	}{{g.Compositor, 4}, {g.Subcompositor, 1}, {g.Shm, 1}, {g.WmBase, 3}} {
+		if err := c.Bind(b.obj, b.version); err != nil {
+			return Globals{}, err
+		}
+	}
+	wm := g.WmBase
+	wm.OnPing = func(ev wayland.XdgWmBasePingEvent) { _ = wm.Pong(ev.Serial) }
+	deco := new(wayland.ZxdgDecorationManagerV1)
+	if err := c.Bind(deco, 1); err == nil {
+		g.Decoration = deco
+	}
+	return g, nil
+}

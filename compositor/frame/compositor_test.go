@@ -1,0 +1,215 @@
+package frame_test
+
+import (
+	"encoding/json"
+	"image"
+	"image/color"
+	"testing"
+	"time"
+
+	"github.com/qube-desktop/qube-desktop/compositor/frame"
+	"github.com/qube-desktop/qube-desktop/compositor/wayland"
+	"github.com/qube-desktop/qube-desktop/internal/testenv"
+)
+
+const contentW, contentH = 160, 96
+
+var red = color.RGBA{0xcc, 0, 0, 0xff} // Qubes' red label
+
+// contentPixel is the test pattern: every content pixel differs from its
+// neighbours, so an exact match pins the position and the bytes.
+func contentPixel(x, y int) color.RGBA {
+	return color.RGBA{uint8(x), uint8(y), uint8(0x40 + (x+y)%64), 0xff}
+}
+
+// showWindow opens a framed toplevel whose content comes from a memfd
+// wl_shm pool, as the guid does with a qube's shared region.
+func showWindow(t *testing.T, comp *testenv.Compositor) (*wayland.Client, *frame.Window) {
+	c, err := wayland.Connect(comp.SocketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	g, err := frame.BindGlobals(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	style := frame.Style{Border: 4, TitleBar: 18, Label: red}
+	w, err := frame.NewWindow(g, style, frame.Title("work", "test window"), "qube-work.test", contentW, contentH)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A "region" with the content buffer at a page-aligned offset.
+	const offset = 4096
+	size := offset + 4*contentW*contentH
+	region, err := wayland.NewMemfd("region", size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { region.Close() })
+	img, err := frame.NewXRGB(region.Data[offset:], contentW, contentH, 4*contentW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := range contentH {
+		for x := range contentW {
+			img.Set(x, y, contentPixel(x, y))
+		}
+	}
+	pool, err := g.Shm.CreatePool(int(region.File.Fd()), int32(size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf, err := wayland.NewBuffer(pool, offset, contentW, contentH, 4*contentW, wayland.WlShmFormatXrgb8888)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Attach(w.Content); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Content.DamageBuffer(0, 0, contentW, contentH); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Content.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Roundtrip(); err != nil {
+		t.Fatal(err)
+	}
+	if !buf.Busy() {
+		t.Error("content buffer not marked busy after attach")
+	}
+	return c, w
+}
+
+// findContent waits until the content pattern shows up and returns the
+// screenshot and the content's top-left corner.
+func findContent(t *testing.T, comp *testenv.Compositor, c *wayland.Client) (image.Image, image.Point) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := c.Roundtrip(); err != nil {
+			t.Fatal(err)
+		}
+		img := comp.Screenshot(t)
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y-contentH; y++ {
+			for x := b.Min.X; x < b.Max.X-contentW; x++ {
+				if rgb(img.At(x, y)) == contentPixel(0, 0) && rgb(img.At(x+1, y+1)) == contentPixel(1, 1) {
+					return img, image.Pt(x, y)
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("content never appeared on screen")
+	return nil, image.Point{}
+}
+
+func rgb(c color.Color) color.RGBA {
+	r, g, b, _ := c.RGBA()
+	return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xff}
+}
+
+// checkWindow asserts exact content and the label colour all round it.
+func checkWindow(t *testing.T, img image.Image, at image.Point, style frame.Style) {
+	t.Helper()
+	for y := range contentH {
+		for x := range contentW {
+			if got, want := rgb(img.At(at.X+x, at.Y+y)), contentPixel(x, y); got != want {
+				t.Fatalf("content pixel (%d,%d) is %v, want %v", x, y, got, want)
+			}
+		}
+	}
+	l, top, r, b := style.Insets()
+	frameRect := image.Rect(at.X-l, at.Y-top, at.X+contentW+r, at.Y+contentH+b)
+	sides := map[string]image.Rectangle{
+		"left":   image.Rect(frameRect.Min.X, frameRect.Min.Y, at.X, frameRect.Max.Y),
+		"right":  image.Rect(at.X+contentW, frameRect.Min.Y, frameRect.Max.X, frameRect.Max.Y),
+		"top":    image.Rect(frameRect.Min.X, frameRect.Min.Y, frameRect.Max.X, frameRect.Min.Y+style.Border),
+		"bottom": image.Rect(frameRect.Min.X, at.Y+contentH, frameRect.Max.X, frameRect.Max.Y),
+	}
+	for name, side := range sides {
+		for y := side.Min.Y; y < side.Max.Y; y++ {
+			for x := side.Min.X; x < side.Max.X; x++ {
+				if got := rgb(img.At(x, y)); got != red {
+					t.Fatalf("%s border pixel (%d,%d) is %v, want label colour %v", name, x, y, got, red)
+				}
+			}
+		}
+	}
+	// Just outside the frame is the compositor's background, not the label.
+	if got := rgb(img.At(frameRect.Min.X-1, frameRect.Min.Y-1)); got == red {
+		t.Errorf("frame is larger than its style: pixel outside is %v", got)
+	}
+}
+
+func TestFramedWindowOnWeston(t *testing.T) {
+	comp := testenv.StartWeston(t, 800, 600)
+	c, w := showWindow(t, comp)
+	if w.ServerSideDecorations() {
+		t.Fatal("weston offers no xdg-decoration, yet the window uses server-side decorations")
+	}
+	img, at := findContent(t, comp, c)
+	checkWindow(t, img, at, w.Style())
+
+	// The title bar: label colour with some contrasting text pixels.
+	l, top, _, _ := w.Style().Insets()
+	bar := image.Rect(at.X-l+4, at.Y-top+4, at.X+contentW, at.Y)
+	text := frame.TextColor(red)
+	var textPixels int
+	for y := bar.Min.Y; y < bar.Max.Y; y++ {
+		for x := bar.Min.X; x < bar.Max.X; x++ {
+			switch rgb(img.At(x, y)) {
+			case text:
+				textPixels++
+			case red:
+			default:
+				// Anti-aliasing is absent from the bitmap font.
+				t.Fatalf("title bar pixel (%d,%d) is %v", x, y, rgb(img.At(x, y)))
+			}
+		}
+	}
+	if textPixels < 50 {
+		t.Errorf("title bar shows %d text pixels, want the title text", textPixels)
+	}
+}
+
+func TestFramedWindowOnSway(t *testing.T) {
+	comp := testenv.StartSway(t, 800, 600)
+	c, w := showWindow(t, comp)
+	img, at := findContent(t, comp, c)
+	if !w.ServerSideDecorations() {
+		t.Error("sway offers xdg-decoration server-side mode, but the window draws its own title bar")
+	}
+	checkWindow(t, img, at, w.Style())
+
+	raw := comp.SwayMsg(t, "-t", "get_tree", "-r")
+	if !json.Valid([]byte(raw)) {
+		t.Fatalf("swaymsg get_tree is not JSON: %s", raw)
+	}
+	titles := map[string]string{}
+	collectTitles([]byte(raw), titles)
+	if got := titles["qube-work.test"]; got != "[work] test window" {
+		t.Errorf("sway shows title %q for app_id qube-work.test (all: %v)", got, titles)
+	}
+}
+
+// collectTitles maps app_id to name for every view in a sway tree.
+func collectTitles(raw []byte, out map[string]string) {
+	var n struct {
+		Name          string            `json:"name"`
+		AppID         *string           `json:"app_id"`
+		Nodes         []json.RawMessage `json:"nodes"`
+		FloatingNodes []json.RawMessage `json:"floating_nodes"`
+	}
+	if json.Unmarshal(raw, &n) != nil {
+		return
+	}
+	if n.AppID != nil {
+		out[*n.AppID] = n.Name
+	}
+	for _, c := range append(n.Nodes, n.FloatingNodes...) {
+		collectTitles(c, out)
+	}
+}
