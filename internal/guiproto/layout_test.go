@@ -60,7 +60,7 @@ var layouts = []struct {
 	{name: "WINDOW_FLAGS", toGuid: true, window: 0x01020304, msg: WindowFlags{Set: FlagFullscreen, Unset: FlagDemandsAttention},
 		wire: `91000000 04030201 08000000 01000000 02000000`},
 	{name: "WMCLASS", toGuid: true, window: 0x01020304, msg: WMClass{Class: "XTerm", Name: "xterm"},
-		wire: `92000000 04030201 80000000 5854 65726d` + strings.Repeat("00", 59) + `7874 65726d` + strings.Repeat("00", 59),
+		wire:    `92000000 04030201 80000000 5854 65726d` + strings.Repeat("00", 59) + `7874 65726d` + strings.Repeat("00", 59),
 		comment: "res_class[64], res_name[64]"},
 	{name: "WINDOW_DUMP grant refs", toGuid: true, window: 0x01020304,
 		msg: WindowDump{Kind: DumpGrantRefs, Width: 32, Height: 32, BPP: 24, Grants: []uint32{7, 8, 9}},

@@ -12,7 +12,7 @@ type Untrusted interface {
 // Untrusted message bodies, one per type an agent may send.
 type (
 	UntrustedCreate struct {
-		x, y                                     int32
+		x, y                                    int32
 		width, height, parent, overrideRedirect uint32
 	}
 	UntrustedDestroy   struct{}

@@ -1,6 +1,9 @@
 package guiproto
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // The one Validate per agent message. Each applies the reference daemon's
 // checks (spec §3.2) that need no window table; the guid applies the rest
@@ -91,7 +94,12 @@ func (m UntrustedClipboardData) Validate(l Limits) (ClipboardData, error) {
 
 // Validate sanitizes the title (spec §3.5).
 func (m UntrustedWMName) Validate(l Limits) (WMName, error) {
-	return WMName{Title: sanitizeTitle(cString(m.data[:MaxTitleLen]), l.AllowUTF8Titles)}, nil
+	title := cString(m.data[:MaxTitleLen])
+	if !l.AllowUTF8Titles && bytes.HasSuffix(title, []byte("\u2026")) {
+		// The agent marks a truncated title with "…"; keep the hint in ASCII.
+		title = append(bytes.TrimSuffix(title, []byte("\u2026")), "..."...)
+	}
+	return WMName{Title: sanitize(title, l.AllowUTF8Titles)}, nil
 }
 
 // Validate accepts every dock request; the guid refuses it for mapped windows.
@@ -139,8 +147,8 @@ func (m UntrustedWindowFlags) Validate(Limits) (WindowFlags, error) {
 // Validate makes both fields printable ASCII; the guid adds "vmname:".
 func (m UntrustedWMClass) Validate(Limits) (WMClass, error) {
 	return WMClass{
-		Class: sanitizeTitle(cString(m.class[:MaxWMClassLen]), false),
-		Name:  sanitizeTitle(cString(m.name[:MaxWMClassLen]), false),
+		Class: sanitize(cString(m.class[:MaxWMClassLen]), false),
+		Name:  sanitize(cString(m.name[:MaxWMClassLen]), false),
 	}, nil
 }
 
@@ -220,15 +228,11 @@ func cString(b []byte) []byte {
 	return b
 }
 
-// sanitizeTitle applies spec §3.5 to a string that is already at most
-// MaxTitleLen bytes: printable ASCII stays, and with allowUTF8 so do
-// well-formed UTF-8 sequences; every other byte becomes '_'.
-func sanitizeTitle(b []byte, allowUTF8 bool) string {
-	out := make([]byte, len(b))
-	copy(out, b)
-	if !allowUTF8 && len(out) >= 3 && string(out[len(out)-3:]) == "\u2026" {
-		copy(out[len(out)-3:], "...")
-	}
+// sanitize applies spec §3.5 to a string from the agent: printable ASCII
+// stays, and with allowUTF8 so do well-formed UTF-8 sequences; every other
+// byte becomes '_'.
+func sanitize(b []byte, allowUTF8 bool) string {
+	out := bytes.Clone(b)
 	for i := 0; i < len(out); {
 		c := out[i]
 		if c >= 0x20 && c <= 0x7e {
