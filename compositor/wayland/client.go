@@ -198,6 +198,14 @@ func newClient(conn *wire.Conn) *Client {
 }
 
 func (c *Client) init() error {
+	if err := c.setupRegistry(); err != nil {
+		return err
+	}
+	return c.Roundtrip()
+}
+
+// setupRegistry asks for the registry and records globals as they come.
+func (c *Client) setupRegistry() error {
 	reg, err := c.display.GetRegistry()
 	if err != nil {
 		return err
@@ -217,7 +225,7 @@ func (c *Client) init() error {
 			c.OnGlobalRemove(g)
 		}
 	}
-	return c.Roundtrip()
+	return nil
 }
 
 // readLoop moves messages from the socket to the loop goroutine.
@@ -391,6 +399,11 @@ func (c *Client) Run(ctx context.Context) error {
 // Post queues f to run on the loop goroutine; it is safe from any
 // goroutine. It returns false if the client is closed.
 func (c *Client) Post(f func()) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
 	select {
 	case c.posted <- f:
 		return true
