@@ -17,15 +17,28 @@ const (
 	Interface = "org.freedesktop.Notifications"
 )
 
-// Urgency is the notification urgency hint.
+// Urgency is the notification urgency; the zero value is Normal.
 type Urgency byte
 
 // Urgency levels of the specification.
 const (
-	Low      Urgency = 0
-	Normal   Urgency = 1
-	Critical Urgency = 2
+	Normal Urgency = iota
+	Low
+	Critical
 )
+
+// wire is the value of the "urgency" hint: 0 low, 1 normal, 2 critical.
+func (u Urgency) wire() byte { return [...]byte{1, 0, 2}[u] }
+
+func urgencyFromWire(b byte) Urgency {
+	switch b {
+	case 0:
+		return Low
+	case 2:
+		return Critical
+	}
+	return Normal
+}
 
 // Notification is one message to show.
 type Notification struct {
@@ -52,7 +65,7 @@ func New(conn *dbus.Conn, app string) *Notifier {
 func (nt *Notifier) Send(ctx context.Context, n Notification) (uint32, error) {
 	ctx, cancel := context.WithTimeout(ctx, nt.timeout)
 	defer cancel()
-	hints := map[string]dbus.Variant{"urgency": dbus.MakeVariant(byte(n.Urgency))}
+	hints := map[string]dbus.Variant{"urgency": dbus.MakeVariant(n.Urgency.wire())}
 	var id uint32
 	err := nt.conn.Object(Name, Path).CallWithContext(ctx, Interface+".Notify", 0,
 		nt.app, uint32(0), n.Icon, n.Summary, n.Body, []string{}, hints, int32(-1)).Store(&id)

@@ -18,6 +18,7 @@ func TestSendReachesServer(t *testing.T) {
 	for i, want := range []Notification{
 		{Summary: "Qube Status: work", Body: "has started", Icon: "qube-tray"},
 		{Summary: "Qube Status: work", Body: "has failed to start: no memory", Urgency: Critical},
+		{Summary: "Clipboard", Body: "wiped", Urgency: Low},
 	} {
 		id, err := n.Send(context.Background(), want)
 		if err != nil {
@@ -38,5 +39,14 @@ func TestSendWithoutServiceFails(t *testing.T) {
 	_, err := New(bus.Conn(t), "qube-tray").Send(context.Background(), Notification{Summary: "x"})
 	if err == nil || !strings.Contains(err.Error(), "notification service") {
 		t.Fatalf("err = %v, want one that names the missing service", err)
+	}
+}
+
+func TestUrgencyHintValues(t *testing.T) {
+	// The specification's byte values: 0 low, 1 normal, 2 critical.
+	for u, want := range map[Urgency]byte{Low: 0, Normal: 1, Critical: 2} {
+		if got := u.wire(); got != want {
+			t.Errorf("urgency %d on the wire as %d, want %d", u, got, want)
+		}
 	}
 }

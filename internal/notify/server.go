@@ -46,8 +46,11 @@ type serverMethods struct{ s *Server }
 
 func (m serverMethods) Notify(app string, replaces uint32, icon, summary, body string,
 	actions []string, hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
-	u, _ := hints["urgency"].Value().(byte)
-	m.s.C <- Received{App: app, Icon: icon, Summary: summary, Body: body, Urgency: Urgency(u)}
+	u, ok := hints["urgency"].Value().(byte)
+	if !ok {
+		u = 1 // the specification's default
+	}
+	m.s.C <- Received{App: app, Icon: icon, Summary: summary, Body: body, Urgency: urgencyFromWire(u)}
 	m.s.mu.Lock()
 	defer m.s.mu.Unlock()
 	m.s.next++

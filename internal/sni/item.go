@@ -14,7 +14,6 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/introspect"
-	"github.com/godbus/dbus/v5/prop"
 )
 
 // D-Bus names of the protocol.
@@ -59,7 +58,7 @@ type Config struct {
 // Item is an exported StatusNotifierItem with its menu.
 type Item struct {
 	conn  *dbus.Conn
-	props *prop.Properties
+	props *props
 	cfg   Config
 	menu  *Menu
 	name  string
@@ -97,7 +96,6 @@ func Export(conn *dbus.Conn, cfg Config, menu *Menu) (*Item, error) {
 	if err := conn.Export(itemMethods{it}, ItemPath, ItemInterface); err != nil {
 		return nil, fmt.Errorf("export %s: %w", ItemInterface, err)
 	}
-	ro := func(v any) *prop.Prop { return &prop.Prop{Value: v, Emit: prop.EmitFalse} }
 	pixmaps := cfg.Icon
 	if pixmaps == nil {
 		pixmaps = []Pixmap{}
@@ -106,31 +104,31 @@ func Export(conn *dbus.Conn, cfg Config, menu *Menu) (*Item, error) {
 	if tt.Icon == nil {
 		tt.Icon = []Pixmap{}
 	}
-	props, err := prop.Export(conn, ItemPath, prop.Map{ItemInterface: {
-		"Category":            ro(cfg.Category),
-		"Id":                  ro(cfg.ID),
-		"Title":               ro(cfg.Title),
-		"Status":              ro("Active"),
-		"WindowId":            ro(int32(0)),
-		"IconThemePath":       ro(""),
-		"IconName":            ro(""),
-		"IconPixmap":          ro(pixmaps),
-		"OverlayIconName":     ro(""),
-		"OverlayIconPixmap":   ro([]Pixmap{}),
-		"AttentionIconName":   ro(""),
-		"AttentionIconPixmap": ro([]Pixmap{}),
-		"AttentionMovieName":  ro(""),
-		"ToolTip":             ro(tt),
-		"ItemIsMenu":          ro(cfg.Activate == nil),
-		"Menu":                ro(MenuPath),
-	}})
+	props, err := exportProps(conn, ItemPath, ItemInterface, map[string]any{
+		"Category":            cfg.Category,
+		"Id":                  cfg.ID,
+		"Title":               cfg.Title,
+		"Status":              "Active",
+		"WindowId":            int32(0),
+		"IconThemePath":       "",
+		"IconName":            "",
+		"IconPixmap":          pixmaps,
+		"OverlayIconName":     "",
+		"OverlayIconPixmap":   []Pixmap{},
+		"AttentionIconName":   "",
+		"AttentionIconPixmap": []Pixmap{},
+		"AttentionMovieName":  "",
+		"ToolTip":             tt,
+		"ItemIsMenu":          cfg.Activate == nil,
+		"Menu":                MenuPath,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("export %s properties: %w", ItemInterface, err)
 	}
 	it.props = props
 	node := &introspect.Node{Name: string(ItemPath), Interfaces: []introspect.Interface{
-		introspect.IntrospectData, prop.IntrospectData,
-		{Name: ItemInterface, Methods: introspect.Methods(itemMethods{}), Properties: props.Introspection(ItemInterface),
+		introspect.IntrospectData, propsIntrospection,
+		{Name: ItemInterface, Methods: introspect.Methods(itemMethods{}), Properties: props.introspection(),
 			Signals: []introspect.Signal{{Name: "NewTitle"}, {Name: "NewIcon"}, {Name: "NewToolTip"},
 				{Name: "NewStatus", Args: []introspect.Arg{{Name: "status", Type: "s"}}}}},
 	}}
@@ -227,7 +225,7 @@ func (it *Item) SetIcon(p []Pixmap) {
 	if p == nil {
 		p = []Pixmap{}
 	}
-	it.props.SetMust(ItemInterface, "IconPixmap", p)
+	it.props.set("IconPixmap", p)
 	_ = it.conn.Emit(ItemPath, ItemInterface+".NewIcon")
 }
 
@@ -236,13 +234,13 @@ func (it *Item) SetToolTip(tt ToolTip) {
 	if tt.Icon == nil {
 		tt.Icon = []Pixmap{}
 	}
-	it.props.SetMust(ItemInterface, "ToolTip", tt)
+	it.props.set("ToolTip", tt)
 	_ = it.conn.Emit(ItemPath, ItemInterface+".NewToolTip")
 }
 
 // SetStatus sets Passive, Active or NeedsAttention and tells hosts (NewStatus).
 func (it *Item) SetStatus(s string) {
-	it.props.SetMust(ItemInterface, "Status", s)
+	it.props.set("Status", s)
 	_ = it.conn.Emit(ItemPath, ItemInterface+".NewStatus", s)
 }
 

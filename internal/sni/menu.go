@@ -9,7 +9,6 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/introspect"
-	"github.com/godbus/dbus/v5/prop"
 )
 
 // MenuInterface is the dbusmenu interface name.
@@ -210,19 +209,18 @@ func (m *Menu) export(conn *dbus.Conn) error {
 	if err := conn.Export(menuMethods{m}, MenuPath, MenuInterface); err != nil {
 		return fmt.Errorf("export %s: %w", MenuInterface, err)
 	}
-	ro := func(v any) *prop.Prop { return &prop.Prop{Value: v, Emit: prop.EmitFalse} }
-	props, err := prop.Export(conn, MenuPath, prop.Map{MenuInterface: {
-		"Version":       ro(uint32(3)),
-		"TextDirection": ro("ltr"),
-		"Status":        ro("normal"),
-		"IconThemePath": ro([]string{}),
-	}})
+	props, err := exportProps(conn, MenuPath, MenuInterface, map[string]any{
+		"Version":       uint32(3),
+		"TextDirection": "ltr",
+		"Status":        "normal",
+		"IconThemePath": []string{},
+	})
 	if err != nil {
 		return fmt.Errorf("export %s properties: %w", MenuInterface, err)
 	}
 	node := &introspect.Node{Name: string(MenuPath), Interfaces: []introspect.Interface{
-		introspect.IntrospectData, prop.IntrospectData,
-		{Name: MenuInterface, Methods: introspect.Methods(menuMethods{}), Properties: props.Introspection(MenuInterface),
+		introspect.IntrospectData, propsIntrospection,
+		{Name: MenuInterface, Methods: introspect.Methods(menuMethods{}), Properties: props.introspection(),
 			Signals: []introspect.Signal{
 				{Name: "ItemsPropertiesUpdated", Args: []introspect.Arg{{Name: "updatedProps", Type: "a(ia{sv})"}, {Name: "removedProps", Type: "a(ias)"}}},
 				{Name: "LayoutUpdated", Args: []introspect.Arg{{Name: "revision", Type: "u"}, {Name: "parent", Type: "i"}}},

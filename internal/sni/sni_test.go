@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,42 @@ func TestItemRegistersAndExposesProperties(t *testing.T) {
 	}
 	if sig := props["ToolTip"].Signature().String(); sig != "(sa(iiay)ss)" {
 		t.Fatalf("ToolTip signature %s", sig)
+	}
+
+	// Updates replace the values and announce them.
+	sigs := make(chan *dbus.Signal, 8)
+	host.Signal(sigs)
+	if err := host.AddMatchSignal(dbus.WithMatchInterface(ItemInterface)); err != nil {
+		t.Fatal(err)
+	}
+	it.SetIcon([]Pixmap{{Width: 1, Height: 1, Data: []byte{1, 2, 3, 4}}})
+	if s := nextSignal(t, sigs); s.Name != ItemInterface+".NewIcon" {
+		t.Fatalf("got %s, want NewIcon", s.Name)
+	}
+	it.SetToolTip(ToolTip{Title: "Qubes", Text: "2 running"})
+	if s := nextSignal(t, sigs); s.Name != ItemInterface+".NewToolTip" {
+		t.Fatalf("got %s, want NewToolTip", s.Name)
+	}
+	it.SetStatus("NeedsAttention")
+	if s := nextSignal(t, sigs); s.Name != ItemInterface+".NewStatus" || s.Body[0] != "NeedsAttention" {
+		t.Fatalf("got %s %v, want NewStatus(NeedsAttention)", s.Name, s.Body)
+	}
+	obj := host.Object(it.BusName(), ItemPath)
+	if err := obj.Call("org.freedesktop.DBus.Properties.Get", 0, ItemInterface, "IconPixmap").Store(&px); err != nil ||
+		len(px) != 1 || string(px[0].Data) != "\x01\x02\x03\x04" {
+		t.Fatalf("IconPixmap after SetIcon = %+v, %v", px, err)
+	}
+	var tt ToolTip
+	if err := obj.Call("org.freedesktop.DBus.Properties.Get", 0, ItemInterface, "ToolTip").Store(&tt); err != nil || tt.Text != "2 running" {
+		t.Fatalf("ToolTip after SetToolTip = %+v, %v", tt, err)
+	}
+	if err := obj.Call("org.freedesktop.DBus.Properties.Set", 0, ItemInterface, "Title", dbus.MakeVariant("x")).Err; err == nil {
+		t.Fatal("Set of a read-only property succeeded")
+	}
+	var xml string
+	if err := host.Object(it.BusName(), MenuPath).Call("org.freedesktop.DBus.Introspectable.Introspect", 0).Store(&xml); err != nil ||
+		!strings.Contains(xml, `<method name="GetLayout">`) || !strings.Contains(xml, `<signal name="LayoutUpdated">`) {
+		t.Fatalf("menu introspection lacks GetLayout/LayoutUpdated: %v\n%s", err, xml)
 	}
 }
 

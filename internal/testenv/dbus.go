@@ -107,6 +107,19 @@ func StartSNIWatcher(t testing.TB, b *Bus) *Proc {
 	}
 	p := &Proc{cmd: cmd}
 	t.Cleanup(p.Stop)
-	b.WaitName(t, "org.kde.StatusNotifierWatcher", 10*time.Second)
-	return p
+	// The watcher owns its name a moment before it exports its object:
+	// wait until the object answers.
+	c := b.Conn(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := c.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").
+			GetProperty("org.kde.StatusNotifierWatcher.RegisteredStatusNotifierItems")
+		if err == nil {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status-notifier-watcher does not answer on the bus after 10 s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
