@@ -1,0 +1,137 @@
+package gui
+
+import (
+	"context"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/qube-desktop/qube-desktop/internal/qube"
+)
+
+// TerminalCommand is what "Open terminal" runs in a qube.
+const TerminalCommand = "xterm"
+
+// action is one thing the user can do to the selected qube (or, for New
+// qube, without one). The toolbar and the context menu show the same list.
+type action struct {
+	title   string
+	icon    fyne.Resource
+	enabled func(r *Row) bool
+	run     func(m *Manager, r *Row)
+}
+
+func isAdmin(r *Row) bool { return r.Class == qube.AdminVM }
+
+func selected(f func(r *Row) bool) func(r *Row) bool {
+	return func(r *Row) bool { return r != nil && !isAdmin(r) && f(r) }
+}
+
+func always(*Row) bool { return true }
+
+var toolbarActions []action
+
+// init fills toolbarActions; a plain initializer would be a cycle, since
+// actions update the toolbar.
+func init() {
+	toolbarActions = []action{
+		{"New qube…", theme.ContentAddIcon(), always, func(m *Manager, _ *Row) { m.showCreate() }},
+		{"Start", theme.MediaPlayIcon(), selected(func(r *Row) bool { return !r.Active() }),
+			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Starting", "start", m.backend.Start) }},
+		{"Shutdown", theme.MediaStopIcon(), selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
+			func(m *Manager, r *Row) {
+				m.lifecycle(r.Name, "Shutting down", "shut down", noWait(m.backend.Shutdown))
+			}},
+		{"Restart", theme.MediaReplayIcon(), selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
+			func(m *Manager, r *Row) {
+				m.lifecycle(r.Name, "Restarting", "restart", func(ctx context.Context, name string) error {
+					if err := m.backend.Shutdown(ctx, name, true); err != nil {
+						return err
+					}
+					return m.backend.Start(ctx, name)
+				})
+			}},
+		{"Pause", theme.MediaPauseIcon(), selected(func(r *Row) bool { return r.State == qube.Running }),
+			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Pausing", "pause", m.backend.Pause) }},
+		{"Resume", theme.MediaFastForwardIcon(), selected(func(r *Row) bool { return r.State == qube.Paused }),
+			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Resuming", "resume", m.backend.Unpause) }},
+		{"Kill", theme.CancelIcon(), selected(func(r *Row) bool { return r.Active() }),
+			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Killing", "kill", m.backend.Kill) }},
+		{"Terminal", theme.ComputerIcon(), selected(func(r *Row) bool { return r.State != qube.Paused }),
+			func(m *Manager, r *Row) {
+				m.lifecycle(r.Name, "Opening a terminal in", "open a terminal in", func(ctx context.Context, name string) error {
+					return m.backend.Run(ctx, name, TerminalCommand)
+				})
+			}},
+		{"Run command…", theme.MailForwardIcon(), selected(func(r *Row) bool { return r.State != qube.Paused }),
+			func(m *Manager, r *Row) { m.showRun(r.Name) }},
+		{"Settings…", theme.SettingsIcon(), selected(always), func(m *Manager, r *Row) { m.showSettings(r.Name) }},
+		{"Clone…", theme.ContentCopyIcon(), selected(func(r *Row) bool { return !r.Active() }),
+			func(m *Manager, r *Row) { m.showClone(r.Name) }},
+		{"Remove…", theme.DeleteIcon(), selected(func(r *Row) bool { return !r.Active() }),
+			func(m *Manager, r *Row) { m.confirmRemove(r.Name) }},
+	}
+}
+
+func noWait(f func(context.Context, string, bool) error) func(context.Context, string) error {
+	return func(ctx context.Context, name string) error { return f(ctx, name, false) }
+}
+
+// runAction runs an action by title if it applies to the selection.
+func (m *Manager) runAction(title string) {
+	r := m.Selected()
+	for _, a := range toolbarActions {
+		if a.title == title && a.enabled(r) {
+			a.run(m, r)
+		}
+	}
+}
+
+// lifecycle runs a power action in the background; progress shows as e.g.
+// "Starting work…", failure as "Could not start work: <reason>."
+func (m *Manager) lifecycle(name, doing, verb string, f func(context.Context, string) error) {
+	m.do(fmt.Sprintf("%s %s…", doing, name), func(ctx context.Context) error { return f(ctx, name) }, func(err error) {
+		if err != nil {
+			m.showError(fmt.Sprintf("Could not %s %s", verb, name), err)
+		}
+	})
+}
+
+// showError tells the user what failed, in sentences.
+func (m *Manager) showError(what string, err error) {
+	dialog.ShowInformation(what, sentence(fmt.Sprintf("%s: %v", what, err)), m.win)
+}
+
+// contextMenu is the menu for the selected qube.
+func (m *Manager) contextMenu() *fyne.Menu {
+	r := m.Selected()
+	var items []*fyne.MenuItem
+	for _, a := range toolbarActions[1:] {
+		a := a
+		it := fyne.NewMenuItem(a.title, func() { m.runAction(a.title) })
+		it.Icon = a.icon
+		it.Disabled = !a.enabled(r)
+		items = append(items, it)
+		if a.title == "Kill" || a.title == "Run command…" {
+			items = append(items, fyne.NewMenuItemSeparator())
+		}
+	}
+	return fyne.NewMenu("", items...)
+}
+
+func (m *Manager) showContextMenu(pos fyne.Position) {
+	if m.Selected() == nil {
+		return
+	}
+	widget.ShowPopUpMenuAtPosition(m.contextMenu(), m.win.Canvas(), pos)
+}
+
+// showContextMenuAtSelection opens the menu from the keyboard (Shift+F10
+// or F10), near the top left of the table.
+func (m *Manager) showContextMenuAtSelection() {
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(m.table)
+	m.showContextMenu(pos.Add(fyne.NewPos(columnInfo[ColLabel].width, 40)))
+}

@@ -1,0 +1,410 @@
+package gui
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/qube-desktop/qube-desktop/internal/qube"
+)
+
+// Preference keys.
+const (
+	prefSortColumn = "sort.column"
+	prefSortDesc   = "sort.descending"
+	prefWidth      = "window.width"
+	prefHeight     = "window.height"
+)
+
+// DefaultWindowSize is the first-run window size.
+var DefaultWindowSize = fyne.NewSize(1180, 640)
+
+// detailWorkers bounds the Details calls in flight while loading.
+const detailWorkers = 8
+
+// Manager is the Qube Manager window's content and its link to the backend.
+// Its fields are used on the UI goroutine only; background work reports
+// back through ui (fyne.Do).
+type Manager struct {
+	win     fyne.Window
+	backend Backend
+	prefs   fyne.Preferences
+	model   *Model
+
+	table    *qubeTable
+	search   *widget.Entry
+	power    *widget.RadioGroup
+	internal *widget.Check
+	buttons  map[string]*widget.Button
+	status   *widget.Label
+	progress *widget.ProgressBarInfinite
+	opLabel  *widget.Label
+	content  fyne.CanvasObject
+
+	selected string
+	ops      []string // what each running operation is doing, oldest first
+	conn     string   // connection state for the status bar
+	notice   string   // last event worth telling, e.g. a failed start
+
+	ctx context.Context
+	ui  func(func()) // runs a function on the UI goroutine
+
+	mu      sync.Mutex // guards inbox and pending
+	inbox   inbox
+	pending bool
+}
+
+// inbox collects what background goroutines received until the UI goroutine
+// takes it in one go, so a burst of events costs one table refresh.
+type inbox struct {
+	events  []Event
+	stats   []Stat
+	details map[string]Details
+	list    []qube.Qube
+	listed  bool
+}
+
+// New builds the manager for a window. prefs keeps window size and sort
+// order between runs.
+func New(win fyne.Window, b Backend, prefs fyne.Preferences) *Manager {
+	m := &Manager{win: win, backend: b, prefs: prefs, model: NewModel(), ui: fyne.Do,
+		ctx: context.Background(), conn: "Connecting to qubesd…"}
+	if c, ok := columnByKey(prefs.String(prefSortColumn)); ok {
+		m.model.Sort = c
+	}
+	m.model.Desc = prefs.Bool(prefSortDesc)
+	m.build()
+	return m
+}
+
+// Content is the window content.
+func (m *Manager) Content() fyne.CanvasObject { return m.content }
+
+// WindowSize is the size the window had when it was last closed.
+func (m *Manager) WindowSize() fyne.Size {
+	w, h := m.prefs.Float(prefWidth), m.prefs.Float(prefHeight)
+	if w < 200 || h < 150 {
+		return DefaultWindowSize
+	}
+	return fyne.NewSize(float32(w), float32(h))
+}
+
+// SaveWindowSize remembers the window size for the next run.
+func (m *Manager) SaveWindowSize(s fyne.Size) {
+	m.prefs.SetFloat(prefWidth, float64(s.Width))
+	m.prefs.SetFloat(prefHeight, float64(s.Height))
+}
+
+func (m *Manager) build() {
+	m.table = newQubeTable(m)
+	m.search = widget.NewEntry()
+	m.search.SetPlaceHolder("Search qubes (Ctrl+F)")
+	m.search.OnChanged = func(s string) { m.model.Filter.Text = s; m.refilter() }
+	m.power = widget.NewRadioGroup(powerNames, func(s string) {
+		for i, n := range powerNames {
+			if n == s {
+				m.model.Filter.Power = Power(i)
+			}
+		}
+		m.refilter()
+	})
+	m.power.Horizontal = true
+	m.power.Required = true
+	m.power.SetSelected(powerNames[AllQubes])
+	m.internal = widget.NewCheck("Show internal qubes", func(b bool) { m.model.Filter.ShowInternal = b; m.refilter() })
+
+	m.buttons = map[string]*widget.Button{}
+	bar := container.NewHBox()
+	for _, a := range toolbarActions {
+		a := a
+		b := widget.NewButtonWithIcon(a.title, a.icon, func() { m.runAction(a.title) })
+		b.Importance = widget.LowImportance
+		m.buttons[a.title] = b
+		bar.Add(b)
+		if a.title == "New qube…" || a.title == "Kill" {
+			bar.Add(widget.NewSeparator())
+		}
+	}
+	filters := container.NewBorder(nil, nil, nil, container.NewHBox(m.power, m.internal), m.search)
+
+	m.status = widget.NewLabel("")
+	m.opLabel = widget.NewLabel("")
+	m.progress = widget.NewProgressBarInfinite()
+	m.progress.Stop()
+	m.progress.Hide()
+	statusBar := container.NewBorder(nil, nil, nil, container.NewHBox(m.opLabel, container.NewGridWrap(fyne.NewSize(120, 16), m.progress)), m.status)
+
+	top := container.NewVBox(bar, filters)
+	m.content = container.NewBorder(top, statusBar, nil, nil, m.table)
+	m.updateButtons()
+	m.updateStatus()
+	m.addShortcuts()
+}
+
+func (m *Manager) addShortcuts() {
+	c := m.win.Canvas()
+	ctrl := func(k fyne.KeyName, f func()) {
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { f() })
+	}
+	ctrl(fyne.KeyF, func() { c.Focus(m.search) })
+	ctrl(fyne.KeyN, func() { m.runAction("New qube…") })
+	ctrl(fyne.KeyL, func() { c.Focus(m.table) })
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF10, Modifier: fyne.KeyModifierShift},
+		func(fyne.Shortcut) { m.showContextMenuAtSelection() })
+}
+
+// SortBy sorts by a column; the second click on the same column reverses.
+func (m *Manager) SortBy(c Column) {
+	if m.model.Sort == c {
+		m.model.Desc = !m.model.Desc
+	} else {
+		m.model.Sort, m.model.Desc = c, false
+	}
+	m.prefs.SetString(prefSortColumn, columnInfo[c].key)
+	m.prefs.SetBool(prefSortDesc, m.model.Desc)
+	m.refilter()
+}
+
+// refilter recomputes the view and repaints.
+func (m *Manager) refilter() {
+	m.model.Refresh()
+	if m.selected != "" && m.model.Index(m.selected) < 0 {
+		m.selected = ""
+	}
+	m.table.Refresh()
+	m.updateButtons()
+	m.updateStatus()
+}
+
+func (m *Manager) selectRow(i int) {
+	if i < 0 || i >= m.model.Len() {
+		return
+	}
+	m.selected = m.model.Row(i).Name
+	m.table.ScrollTo(widget.TableCellID{Row: i, Col: int(ColName)})
+	m.table.Refresh()
+	m.updateButtons()
+}
+
+func (m *Manager) moveSelection(delta int) {
+	n := m.model.Len()
+	if n == 0 {
+		return
+	}
+	i := m.model.Index(m.selected)
+	if i < 0 {
+		i = 0
+	} else {
+		i = min(max(i+delta, 0), n-1)
+	}
+	m.selectRow(i)
+}
+
+// Selected returns the selected row, or nil.
+func (m *Manager) Selected() *Row {
+	if m.selected == "" {
+		return nil
+	}
+	return m.model.Get(m.selected)
+}
+
+func (m *Manager) updateButtons() {
+	r := m.Selected()
+	for _, a := range toolbarActions {
+		if a.enabled(r) {
+			m.buttons[a.title].Enable()
+		} else {
+			m.buttons[a.title].Disable()
+		}
+	}
+}
+
+func (m *Manager) updateStatus() {
+	total, active := m.model.Counts()
+	s := m.conn
+	if m.conn == "Connected" {
+		s = fmt.Sprintf("Connected · %d qubes, %d running · %d shown", total, active, m.model.Len())
+	}
+	if m.notice != "" {
+		s += " · " + m.notice
+	}
+	m.status.SetText(s)
+	switch len(m.ops) {
+	case 0:
+		m.opLabel.SetText("")
+		m.progress.Stop()
+		m.progress.Hide()
+		return
+	case 1:
+		m.opLabel.SetText(m.ops[0])
+	default:
+		m.opLabel.SetText(fmt.Sprintf("%s (and %d more)", m.ops[0], len(m.ops)-1))
+	}
+	m.progress.Show()
+	m.progress.Start()
+}
+
+// do runs f off the UI goroutine, showing what in the status bar while it
+// runs, and then done (on the UI goroutine) with f's error.
+func (m *Manager) do(what string, f func(ctx context.Context) error, done func(error)) {
+	m.ops = append(m.ops, what)
+	m.updateStatus()
+	go func() {
+		err := f(m.ctx)
+		m.ui(func() {
+			for i, o := range m.ops {
+				if o == what {
+					m.ops = append(m.ops[:i], m.ops[i+1:]...)
+					break
+				}
+			}
+			m.updateStatus()
+			done(err)
+		})
+	}()
+}
+
+// Run follows the backend's event and stats streams until ctx ends,
+// reconnecting after a failure. It returns at once.
+func (m *Manager) Run(ctx context.Context) {
+	m.ctx = ctx
+	go m.follow(ctx, func(ctx context.Context) error { return m.backend.Events(ctx, m.postEvent) }, true)
+	go m.follow(ctx, func(ctx context.Context) error { return m.backend.Stats(ctx, m.postStat) }, false)
+}
+
+// reconnectDelay is how long the manager waits before reconnecting; it
+// grows to maxReconnectDelay while qubesd stays away.
+var reconnectDelay, maxReconnectDelay = time.Second, 8 * time.Second
+
+func (m *Manager) follow(ctx context.Context, stream func(context.Context) error, main bool) {
+	delay := reconnectDelay
+	for {
+		start := time.Now()
+		err := stream(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > maxReconnectDelay {
+			delay = reconnectDelay
+		}
+		if main {
+			msg := fmt.Sprintf("Disconnected from qubesd (%v). Reconnecting in %d s…", err, int(delay.Seconds()))
+			m.ui(func() { m.conn = msg; m.updateStatus() })
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, maxReconnectDelay)
+	}
+}
+
+func (m *Manager) post(f func(*inbox)) {
+	m.mu.Lock()
+	f(&m.inbox)
+	if m.pending {
+		m.mu.Unlock()
+		return
+	}
+	m.pending = true
+	m.mu.Unlock()
+	m.ui(m.flush)
+}
+
+func (m *Manager) postEvent(ev Event) {
+	if ev.Name == "connection-established" && ev.Subject == "" {
+		m.ui(func() { m.conn = "Loading qubes…"; m.updateStatus() })
+		go m.load()
+	}
+	m.post(func(in *inbox) { in.events = append(in.events, ev) })
+}
+
+func (m *Manager) postStat(s Stat) { m.post(func(in *inbox) { in.stats = append(in.stats, s) }) }
+
+// load reads the qube list and then every qube's details, showing the table
+// as soon as the list is there.
+func (m *Manager) load() {
+	if ls, err := m.backend.Labels(m.ctx); err == nil {
+		m.ui(func() { m.model.SetLabels(ls) })
+	}
+	qs, err := m.backend.List(m.ctx)
+	if err != nil {
+		m.ui(func() { m.conn = sentence("Could not list qubes: " + err.Error()); m.updateStatus() })
+		return
+	}
+	m.post(func(in *inbox) { in.list, in.listed = qs, true })
+	names := make([]string, len(qs))
+	for i, q := range qs {
+		names[i] = q.Name
+	}
+	m.loadDetails(names)
+}
+
+// loadDetails reads the details of some qubes with a few calls at once.
+func (m *Manager) loadDetails(names []string) {
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range min(detailWorkers, len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range next {
+				d, err := m.backend.Details(m.ctx, n)
+				if err != nil {
+					continue // removed meanwhile, or refused by policy: the row stays bare
+				}
+				m.post(func(in *inbox) {
+					if in.details == nil {
+						in.details = map[string]Details{}
+					}
+					in.details[n] = d
+				})
+			}
+		}()
+	}
+	for _, n := range names {
+		next <- n
+	}
+	close(next)
+	wg.Wait()
+}
+
+// flush applies everything received since the last flush, on the UI goroutine.
+func (m *Manager) flush() {
+	m.mu.Lock()
+	in := m.inbox
+	m.inbox, m.pending = inbox{}, false
+	m.mu.Unlock()
+
+	if in.listed {
+		m.model.Reset(in.list)
+		m.conn = "Connected"
+	}
+	var reload []string
+	for _, ev := range in.events {
+		e := m.model.Apply(ev)
+		if e.Reload != "" {
+			reload = append(reload, e.Reload)
+		}
+		if e.Notice != "" {
+			m.notice = e.Notice
+		}
+	}
+	for _, s := range in.stats {
+		m.model.ApplyStat(s)
+	}
+	for n, d := range in.details {
+		m.model.SetDetails(n, d)
+	}
+	m.refilter()
+	if len(reload) > 0 {
+		go m.loadDetails(reload)
+	}
+}
