@@ -2,9 +2,12 @@ package transport
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,17 +32,33 @@ func FindVirtioPort(sysRoot, name string) (string, error) {
 	return "", fmt.Errorf("no virtio-serial port named %q under %s/class/virtio-ports (is the channel configured and virtio_console loaded?)", name, sysRoot)
 }
 
-// OpenVirtioPort opens the named virtio-serial port as the message stream.
-func OpenVirtioPort(sysRoot, name string) (*os.File, error) {
+// AcceptVirtio opens the named virtio-serial port and waits until the
+// host side (the daemon) is connected, or ctx ends. The wait matters: while
+// nobody is connected on the host, reads return EOF at once and writes are
+// kept for whoever connects later, so a handshake must not start early.
+func AcceptVirtio(ctx context.Context, sysRoot, name string) (*os.File, error) {
 	dev, err := FindVirtioPort(sysRoot, name)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open virtio port: %w", err)
+	for {
+		f, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		if err == nil {
+			fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN | unix.POLLOUT}}
+			_, perr := unix.Poll(fds, 0)
+			if perr == nil && fds[0].Revents&unix.POLLHUP == 0 {
+				return f, nil
+			}
+			f.Close()
+		} else if !errors.Is(err, unix.EBUSY) { // EBUSY: the last fd is still closing
+			return nil, fmt.Errorf("open virtio port: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return f, nil
 }
 
 // FindIvshmem returns the BAR 2 file (the shared memory) of the first

@@ -1,0 +1,89 @@
+// Command qube-agent runs inside a qube next to its X server and bridges
+// the qube's windows to the host's qube-guid over the GUI protocol.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/qube-desktop/qube-desktop/agent"
+	"github.com/qube-desktop/qube-desktop/internal/transport"
+)
+
+func main() {
+	tr := flag.String("transport", "unix", "how the daemon reaches the agent: unix or virtio")
+	socket := flag.String("socket", "", "unix: path of the socket to listen on")
+	regionFd := flag.Int("region-fd", -1, "unix: inherited fd of the shared region (a sealed memfd)")
+	regionPath := flag.String("region", "", "region file to map; virtio default: the ivshmem BAR found in sysfs")
+	sysfs := flag.String("sysfs", "/sys", "virtio: sysfs root to find the qubes.gui port and the ivshmem device")
+	display := flag.String("display", os.Getenv("DISPLAY"), "X display of the qube")
+	flag.Parse()
+	log.SetPrefix("qube-agent: ")
+	log.SetFlags(0)
+	if err := run(*tr, *socket, *regionFd, *regionPath, *sysfs, *display); err != nil && !errors.Is(err, context.Canceled) {
+		log.Fatal(err)
+	}
+}
+
+func run(tr, socket string, regionFd int, regionPath, sysfs, display string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	var (
+		region *transport.Region
+		accept agent.AcceptFunc
+		err    error
+	)
+	switch tr {
+	case "unix":
+		if socket == "" {
+			return fmt.Errorf("-transport unix needs -socket")
+		}
+		switch {
+		case regionFd >= 0:
+			region, err = transport.OpenRegionFd(regionFd)
+		case regionPath != "":
+			region, err = transport.OpenRegionPath(regionPath)
+		default:
+			return fmt.Errorf("-transport unix needs -region-fd (or -region)")
+		}
+		if err != nil {
+			return err
+		}
+		l, err := transport.Listen(socket)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		accept = func(ctx context.Context) (io.ReadWriteCloser, error) { return l.Accept(ctx) }
+	case "virtio":
+		if regionPath == "" {
+			if regionPath, err = transport.FindIvshmem(sysfs); err != nil {
+				return err
+			}
+		}
+		if region, err = transport.OpenRegionPath(regionPath); err != nil {
+			return err
+		}
+		accept = func(ctx context.Context) (io.ReadWriteCloser, error) {
+			return transport.AcceptVirtio(ctx, sysfs, transport.VirtioPortName)
+		}
+	default:
+		return fmt.Errorf("unknown -transport %q (want unix or virtio)", tr)
+	}
+	defer region.Close()
+
+	a, err := agent.New(display, region, log.Default())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Run(ctx, accept)
+}
