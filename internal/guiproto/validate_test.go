@@ -205,9 +205,9 @@ func TestRuleWMNameNULForcedAt127(t *testing.T) {
 
 func TestRuleTitleSanitization(t *testing.T) {
 	for _, c := range []struct {
-		name, in  string
-		utf8      bool
-		want      string
+		name, in string
+		utf8     bool
+		want     string
 	}{
 		{"printable ASCII kept", " !~azAZ09", false, " !~azAZ09"},
 		{"controls and DEL", "a\tb\nc\x1bd\x7fe", false, "a_b_c_d_e"},
