@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/qube-desktop/qube-desktop/compositor/wire"
 )
@@ -70,8 +72,7 @@ func (p *proxy) send(b *wire.Builder, destructor bool) error {
 		return err
 	}
 	if err := p.c.conn.WriteMessage(msg, fds); err != nil {
-		p.c.fail(err)
-		return err
+		return p.c.writeFailed(err)
 	}
 	if destructor {
 		p.destroyed = true
@@ -122,9 +123,10 @@ type Client struct {
 	registry *WlRegistry
 	globals  map[uint32]Global
 
-	in     chan readResult
-	posted chan func()
-	done   chan struct{}
+	in        chan readResult
+	posted    chan func()
+	done      chan struct{}
+	closeOnce sync.Once
 
 	// OnGlobal and OnGlobalRemove, if set, are called for globals announced
 	// or withdrawn after Connect returned.
@@ -243,17 +245,22 @@ func (c *Client) readLoop() {
 	}
 }
 
-// Close disconnects. Objects become unusable.
+// Close disconnects; it is safe from any goroutine. The loop then returns
+// ErrClosed and objects become unusable.
 func (c *Client) Close() error {
-	select {
-	case <-c.done:
-		return nil
-	default:
-	}
-	close(c.done)
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.done)
+		err = c.conn.Close()
+	})
+	return err
+}
+
+// closed records that Close was called, on the loop goroutine.
+func (c *Client) closed() error {
 	c.fail(ErrClosed)
 	c.fds.Close()
-	return c.conn.Close()
+	return ErrClosed
 }
 
 // Err returns the error that ended the connection, or nil.
@@ -369,6 +376,28 @@ func (c *Client) process(r readResult) error {
 	return c.err
 }
 
+// writeFailed ends the connection after a failed write. A compositor
+// closes the socket right after a protocol error, so the events still
+// queued are handled first: the wl_display.error among them is the
+// error worth reporting.
+func (c *Client) writeFailed(err error) error {
+	timeout := time.NewTimer(time.Second)
+	defer timeout.Stop()
+	for c.err == nil {
+		select {
+		case r := <-c.in:
+			if r.err != nil || c.handle(r.m) != nil {
+				c.fail(err)
+			}
+		case <-timeout.C:
+			c.fail(err)
+		case <-c.done:
+			c.fail(err)
+		}
+	}
+	return c.err
+}
+
 // Dispatch waits for one event message or posted function and handles it.
 func (c *Client) Dispatch(ctx context.Context) error {
 	if c.err != nil {
@@ -378,7 +407,7 @@ func (c *Client) Dispatch(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.done:
-		return ErrClosed
+		return c.closed()
 	case r := <-c.in:
 		return c.process(r)
 	case f := <-c.posted:
@@ -425,7 +454,7 @@ func (c *Client) Roundtrip() error {
 	for !done {
 		select {
 		case <-c.done:
-			return ErrClosed
+			return c.closed()
 		case r := <-c.in:
 			if err := c.process(r); err != nil {
 				return err

@@ -37,7 +37,16 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(ev(13, 0, func(b *wire.Builder) { b.Uint(1); b.Uint(5) })) // keymap without its fd
 	f.Add(ev(12, 2, func(b *wire.Builder) { b.Uint(1); b.Uint(0); b.Fixed(wire.FixedFromFloat(1.5)); b.Fixed(-256) }))
 	f.Add(ev(1, 1, func(b *wire.Builder) { b.Uint(6) }))
-	f.Add(ev(15, 0, func(b *wire.Builder) { b.Int(0); b.Int(0); b.Int(300); b.Int(200); b.Int(0); b.String("", false); b.String("HEADLESS-1", false); b.Int(0) }))
+	f.Add(ev(15, 0, func(b *wire.Builder) {
+		b.Int(0)
+		b.Int(0)
+		b.Int(300)
+		b.Int(200)
+		b.Int(0)
+		b.String("", false)
+		b.String("HEADLESS-1", false)
+		b.Int(0)
+	}))
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		c, s := newPair(t)
 		for _, name := range interfaces {

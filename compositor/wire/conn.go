@@ -57,10 +57,9 @@ func newConn(read readMsgFunc) *Conn {
 	}
 }
 
-// Close closes the socket and any descriptors not yet handed out.
+// Close closes the socket; a blocked ReadMessage then fails. It is safe to
+// call while another goroutine reads.
 func (c *Conn) Close() error {
-	closeFDs(c.fds)
-	c.fds = nil
 	if c.uc == nil {
 		return nil
 	}
@@ -74,6 +73,8 @@ func (c *Conn) ReadMessage() (Message, error) {
 		if len(c.in) >= HeaderSize {
 			h, err := ParseHeader(c.in)
 			if err != nil {
+				closeFDs(c.fds)
+				c.fds = nil
 				return Message{}, err
 			}
 			if len(c.in) >= int(h.Size) {
@@ -84,6 +85,8 @@ func (c *Conn) ReadMessage() (Message, error) {
 			}
 		}
 		if err := c.fill(); err != nil {
+			closeFDs(c.fds) // nobody will claim them now
+			c.fds = nil
 			return Message{}, err
 		}
 	}

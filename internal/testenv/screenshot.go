@@ -61,17 +61,20 @@ func waitSocket(t testing.TB, name, path string, exited <-chan struct{}) {
 }
 
 // startLogged starts cmd with its output in the test log and stops it on
-// cleanup. The returned channel closes when the process exits.
+// cleanup. The returned channel closes when the process has exited and its
+// output is copied, so nothing is logged after the test ends.
 func startLogged(t testing.TB, name string, cmd *exec.Cmd) <-chan struct{} {
 	t.Helper()
 	w := &prefixWriter{t: t, prefix: name + ": "}
 	cmd.Stdout, cmd.Stderr = w, w
+	// Children that inherited the output pipe must not hold up Wait.
+	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
 	exited := make(chan struct{})
 	go func() {
-		_, _ = cmd.Process.Wait()
+		_ = cmd.Wait()
 		close(exited)
 	}()
 	t.Cleanup(func() {
