@@ -10,7 +10,9 @@ import (
 )
 
 // fuzzVersion maps a fuzzed byte onto the versions a handshake can yield.
-func fuzzVersion(minor uint8) Version { return Version(1<<16 | uint32(MinVersion.Minor()+uint16(minor%5))) }
+func fuzzVersion(minor uint8) Version {
+	return Version(1<<16 | uint32(MinVersion.Minor()+uint16(minor%5)))
+}
 
 // addSeeds seeds with the layout table and a few messages that break rules.
 func addSeeds(f *testing.F, toGuid bool, add func(minor uint8, b []byte)) {

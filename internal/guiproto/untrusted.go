@@ -12,8 +12,8 @@ type Untrusted interface {
 // Untrusted message bodies, one per type an agent may send.
 type (
 	UntrustedCreate struct {
-		x, y                                    int32
-		width, height, parent, overrideRedirect uint32
+		x, y                            int32
+		width, height, overrideRedirect uint32
 	}
 	UntrustedDestroy   struct{}
 	UntrustedMap       struct{ transientFor, overrideRedirect uint32 }
@@ -170,8 +170,9 @@ func i32(b []byte) int32 { return int32(le.Uint32(b)) }
 func decodeFixed(t Type, b []byte) Untrusted {
 	switch t {
 	case MsgCreate:
+		// parent (b[16:20]) is dropped: the daemon forces it to 0.
 		return UntrustedCreate{x: i32(b), y: i32(b[4:]), width: le.Uint32(b[8:]), height: le.Uint32(b[12:]),
-			parent: le.Uint32(b[16:]), overrideRedirect: le.Uint32(b[20:])}
+			overrideRedirect: le.Uint32(b[20:])}
 	case MsgDestroy:
 		return UntrustedDestroy{}
 	case MsgMap:
