@@ -73,6 +73,10 @@ func DaemonHandshake(rw io.ReadWriter, own Version, xc XConf) (Version, error) {
 // version the daemon echoes (not newer than own, same major, minor ≥ 4)
 // before reading the daemon's XConf.
 func AgentHandshake(rw io.ReadWriter, own Version) (Version, XConf, error) {
+	if own < MinVersion {
+		// The daemon would not echo a version below 1.4 and the read would hang.
+		return 0, XConf{}, fmt.Errorf("agent protocol %s is older than the minimum %s", own, MinVersion)
+	}
 	if _, err := rw.Write(le.AppendUint32(nil, uint32(own))); err != nil {
 		return 0, XConf{}, fmt.Errorf("sending the agent's protocol version: %w", err)
 	}

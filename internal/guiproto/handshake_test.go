@@ -123,12 +123,13 @@ func TestAgentHandshakeWire(t *testing.T) {
 		{name: "newer than own", daemon: "08000100" + xconf, own: 0x00010007, wantErr: "newer than this agent's 1.7"},
 		{name: "major differs", daemon: "08000000" + xconf, own: 0x00010008, wantErr: "major differs"},
 		{name: "minor below 4", daemon: "03000100" + xconf, own: 0x00010008, wantErr: "older than the minimum 1.4"},
+		{name: "own below 1.4", daemon: "", own: 0x00010003, wantErr: "older than the minimum 1.4"},
 		{name: "no xconf", daemon: "08000100 8007", own: 0x00010008, wantErr: "reading the daemon's xconf"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &rw{in: bytes.NewReader(hx(t, c.daemon))}
 			v, xc, err := AgentHandshake(p, c.own)
-			if got := p.out.Bytes(); !bytes.Equal(got, le.AppendUint32(nil, uint32(c.own))) {
+			if got := p.out.Bytes(); c.own >= MinVersion && !bytes.Equal(got, le.AppendUint32(nil, uint32(c.own))) {
 				t.Errorf("agent sent %x, want its version %s without header", got, c.own)
 			}
 			if c.wantErr != "" {
