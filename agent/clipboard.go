@@ -43,10 +43,11 @@ func (x *X) RequestClipboard(limit int) []Change {
 	if err != nil || owner.Owner == 0 {
 		return []Change{ClipboardConverted{}}
 	}
+	x.clip.limit = limit
 	if owner.Owner == x.stub {
 		return []Change{x.clipResult(x.clip.owned)}
 	}
-	x.clip.state, x.clip.limit, x.clip.deadline = clipTargets, limit, time.Now().Add(clipTimeout)
+	x.clip.state, x.clip.deadline = clipTargets, time.Now().Add(clipTimeout)
 	xproto.ConvertSelection(x.conn, x.stub, x.atoms.clipboard, x.atoms.targets, x.atoms.selProp, xproto.TimeCurrentTime)
 	return nil
 }
