@@ -95,7 +95,9 @@ func (t *Tray) Run(ctx context.Context, conn *dbus.Conn) error {
 	t.publish()
 
 	var wg sync.WaitGroup
-	wg.Go(func() { t.follow(ctx, "admin.Events", func() error { return t.o.Source.Events(ctx, func(e Event) { t.onEvent(ctx, e) }) }) })
+	wg.Go(func() {
+		t.follow(ctx, "admin.Events", func() error { return t.o.Source.Events(ctx, func(e Event) { t.onEvent(ctx, e) }) })
+	})
 	wg.Go(func() { t.follow(ctx, "admin.vm.Stats", func() error { return t.o.Source.Stats(ctx, t.onStats) }) })
 	if t.o.Clipboard != nil {
 		wg.Go(func() { t.pollClipboard(ctx) })
