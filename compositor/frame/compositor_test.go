@@ -35,7 +35,10 @@ func showWindow(t *testing.T, comp *testenv.Compositor) (*wayland.Client, *frame
 		t.Fatal(err)
 	}
 	style := frame.Style{Border: 4, TitleBar: 18, Label: red}
-	w, err := frame.NewWindow(g, style, frame.Title("work", "test window"), "qube-work.test", contentW, contentH)
+	w, err := frame.NewWindow(g, frame.Options{
+		Style: style, Title: frame.Title("work", "test window"), AppID: "qube-work.test",
+		Palette: "QubesRed", ContentW: contentW, ContentH: contentH,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +196,13 @@ func TestFramedWindowOnSway(t *testing.T) {
 	if got := titles["qube-work.test"]; got != "[work] test window" {
 		t.Errorf("sway shows title %q for app_id qube-work.test (all: %v)", got, titles)
 	}
+}
+
+func TestFramedWindowOnKWin(t *testing.T) {
+	comp := testenv.StartKWin(t, 800, 600)
+	c, w := showWindow(t, comp)
+	img, at := findContent(t, comp, c)
+	checkWindow(t, img, at, w.Style())
 }
 
 // collectTitles maps app_id to name for every view in a sway tree.

@@ -6,14 +6,25 @@ import (
 	"github.com/qube-desktop/qube-desktop/compositor/wayland"
 )
 
-// Globals are the bound compositor globals a Window needs. Decoration is
-// optional: without it the frame draws its own title bar.
+// Globals are the bound compositor globals a Window needs. Decoration and
+// Palette are optional: without Decoration the frame draws its own title
+// bar; Palette (KWin) colours KWin's title bar.
 type Globals struct {
 	Compositor    *wayland.WlCompositor
 	Subcompositor *wayland.WlSubcompositor
 	Shm           *wayland.WlShm
 	WmBase        *wayland.XdgWmBase
 	Decoration    *wayland.ZxdgDecorationManagerV1
+	Palette       *wayland.OrgKdeKwinServerDecorationPaletteManager
+}
+
+// Options describe a new window.
+type Options struct {
+	Style              Style
+	Title              string // shown as is: build it with Title
+	AppID              string // "" for none
+	Palette            string // KDE colour scheme for KWin's title bar; "" for none
+	ContentW, ContentH int
 }
 
 // Window is a framed toplevel: Surface carries the frame the trusted side
@@ -49,9 +60,9 @@ type frameBuffer struct {
 
 // NewWindow creates the surfaces and roles; the window maps once the
 // compositor's first configure arrives and the frame is drawn, and the
-// caller attaches content buffers to Content. appID may be "".
-func NewWindow(g Globals, style Style, title, appID string, contentW, contentH int) (*Window, error) {
-	w := &Window{g: g, style: style, title: title, contentW: contentW, contentH: contentH}
+// caller attaches content buffers to Content.
+func NewWindow(g Globals, o Options) (*Window, error) {
+	w := &Window{g: g, style: o.Style, title: o.Title, contentW: o.ContentW, contentH: o.ContentH}
 	var err error
 	if w.Surface, err = g.Compositor.CreateSurface(); err != nil {
 		return nil, err
@@ -72,11 +83,20 @@ func NewWindow(g Globals, style Style, title, appID string, contentW, contentH i
 	if w.Toplevel, err = w.XdgSurface.GetToplevel(); err != nil {
 		return nil, err
 	}
-	if err := w.Toplevel.SetTitle(title); err != nil {
+	if err := w.Toplevel.SetTitle(o.Title); err != nil {
 		return nil, err
 	}
-	if appID != "" {
-		if err := w.Toplevel.SetAppId(appID); err != nil {
+	if o.AppID != "" {
+		if err := w.Toplevel.SetAppId(o.AppID); err != nil {
+			return nil, err
+		}
+	}
+	if g.Palette != nil && o.Palette != "" {
+		pal, err := g.Palette.Create(w.Surface)
+		if err != nil {
+			return nil, err
+		}
+		if err := pal.SetPalette(o.Palette); err != nil {
 			return nil, err
 		}
 	}
@@ -255,6 +275,10 @@ func BindGlobals(c *wayland.Client) (Globals, error) {
 	deco := new(wayland.ZxdgDecorationManagerV1)
 	if err := c.Bind(deco, 1); err == nil {
 		g.Decoration = deco
+	}
+	pal := new(wayland.OrgKdeKwinServerDecorationPaletteManager)
+	if err := c.Bind(pal, 1); err == nil {
+		g.Palette = pal
 	}
 	return g, nil
 }
