@@ -76,10 +76,10 @@ func decodeFromDaemon(t Type, b []byte) (Message, error) {
 		switch {
 		case m.Event != EnterNotify && m.Event != LeaveNotify:
 			return nil, fatalf(t, "event type %d is neither EnterNotify nor LeaveNotify", m.Event)
-		case m.Mode > 3:
-			return nil, fatalf(t, "mode %d is not a crossing mode (0..3)", m.Mode)
-		case m.Detail > 7:
-			return nil, fatalf(t, "detail %d is not a notify detail (0..7)", m.Detail)
+		case m.Mode > maxCrossingMode:
+			return nil, fatalf(t, "mode %d is not a crossing mode (0..%d)", m.Mode, maxCrossingMode)
+		case m.Detail > maxNotifyDetail:
+			return nil, fatalf(t, "detail %d is not a notify detail (0..%d)", m.Detail, maxNotifyDetail)
 		}
 		return m, nil
 	case MsgFocus:
@@ -89,8 +89,8 @@ func decodeFromDaemon(t Type, b []byte) (Message, error) {
 			return nil, fatalf(t, "event type %d is neither FocusIn nor FocusOut", m.Event)
 		case m.Mode != 0:
 			return nil, fatalf(t, "mode %d, the daemon must send NotifyNormal (0)", m.Mode)
-		case m.Detail > 7:
-			return nil, fatalf(t, "detail %d is not a notify detail (0..7)", m.Detail)
+		case m.Detail > maxNotifyDetail:
+			return nil, fatalf(t, "detail %d is not a notify detail (0..%d)", m.Detail, maxNotifyDetail)
 		}
 		return m, nil
 	case MsgMap:

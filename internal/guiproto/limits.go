@@ -52,6 +52,12 @@ const (
 	CursorX11Max  = 0x19a
 )
 
+// X11 enumerations the agent accepts from the daemon.
+const (
+	maxCrossingMode = 3 // NotifyNormal, Grab, Ungrab, WhileGrabbed
+	maxNotifyDetail = 7 // NotifyAncestor .. NotifyDetailNone
+)
+
 // Protocol versions.
 const (
 	// ProtocolVersion is the version this package implements.
