@@ -2,6 +2,10 @@ package guiproto
 
 import "io"
 
+// maxDaemonFixedBody is the largest fixed-size body a daemon sends
+// (KEYMAP_NOTIFY).
+const maxDaemonFixedBody = 32
+
 // ReadFromDaemon reads the next message from the daemon for an agent
 // speaking version v. The agent trusts the daemon no more than it must:
 // lengths must be exact, enumerated fields in range, and a type only agents
@@ -44,7 +48,7 @@ func ReadFromDaemon(r io.Reader, v Version) (Message, Header, error) {
 		if h.Len != uint32(size) {
 			return nil, h, fatalf(t, "length %d, want exactly %d", h.Len, size)
 		}
-		var buf [32]byte
+		var buf [maxDaemonFixedBody]byte
 		b := buf[:size]
 		if _, err := io.ReadFull(r, b); err != nil {
 			return nil, h, bodyErr(t, err)

@@ -147,3 +147,16 @@ func TestClipboardLimit(t *testing.T) {
 		}
 	}
 }
+
+// The decoders read fixed bodies into arrays of these sizes.
+func TestFixedBodyBuffers(t *testing.T) {
+	for ty := firstType; ty <= lastType; ty++ {
+		size, ok := ty.BodySize()
+		if !ok {
+			continue
+		}
+		if ty.FromAgent() && size > maxAgentFixedBody || ty.FromDaemon() && size > maxDaemonFixedBody {
+			t.Errorf("%s: body of %d bytes does not fit the decoder's buffer", ty, size)
+		}
+	}
+}

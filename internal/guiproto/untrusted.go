@@ -77,6 +77,9 @@ const (
 	windowDumpHdrSize = 16
 	mfnDumpHdrSize    = 28
 	regionDumpBody    = 16 // offset u64, stride u32, reserved u32
+	// maxAgentFixedBody is the largest fixed-size body an agent sends
+	// (WMNAME, WMCLASS).
+	maxAgentFixedBody = 128
 )
 
 // ReadUntrusted reads one message from an agent, speaking the negotiated
@@ -103,7 +106,10 @@ func ReadUntrusted(r io.Reader, v Version) (Untrusted, Header, error) {
 			return nil, h, fatalf(t, "length %d exceeds %d, the maximum of protocol %s", h.Len, limit, v)
 		}
 		b, err := readBody(r, t, int(h.Len))
-		return UntrustedClipboardData{data: b}, h, err
+		if err != nil {
+			return nil, h, err
+		}
+		return UntrustedClipboardData{data: b}, h, nil
 	case MsgWindowDump:
 		if h.Len < windowDumpHdrSize || h.Len > maxWindowDumpBody {
 			return nil, h, fatalf(t, "length %d outside %d..%d", h.Len, windowDumpHdrSize, maxWindowDumpBody)
@@ -124,7 +130,7 @@ func ReadUntrusted(r io.Reader, v Version) (Untrusted, Header, error) {
 		return nil, h, fatalf(t, "length %d, want exactly %d", h.Len, size)
 	}
 	// Below 1.6 the reference daemon warns and reads the right size anyway.
-	var buf [128]byte
+	var buf [maxAgentFixedBody]byte
 	b := buf[:size]
 	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, h, bodyErr(t, err)
