@@ -65,6 +65,11 @@ const (
 	// MinVersion is the oldest version a handshake accepts: bidirectional
 	// negotiation starts there.
 	MinVersion Version = 0x00010004
+	// VersionDestroyAck is the first version in which the daemon answers
+	// MSG_DESTROY with MSG_DESTROY.
+	VersionDestroyAck Version = 0x00010005
+	// VersionWindowDumpAck is the first version with MSG_WINDOW_DUMP_ACK.
+	VersionWindowDumpAck Version = 0x00010007
 	// versionStrictLen makes a wrong untrusted_len of a fixed-size message fatal.
 	versionStrictLen Version = 0x00010006
 	// versionClipboard4x raises the clipboard bound to ClipboardTooBig.
