@@ -448,3 +448,14 @@ func TestKindOf(t *testing.T) {
 		t.Errorf("%s: %q", KindOf(err), err)
 	}
 }
+
+// The decoder already bounds the counts; Validate repeats the check so that
+// it holds for any UntrustedMFNDump or UntrustedWindowDump value.
+func TestRuleCountsRecheckedInValidate(t *testing.T) {
+	if _, err := (UntrustedMFNDump{mfns: make([]uint32, MaxGrantRefs+1)}).Validate(dom0); KindOf(err) != Fatal {
+		t.Errorf("MFNDUMP with %d MFNs: %v", MaxGrantRefs+1, err)
+	}
+	if _, err := (UntrustedWindowDump{body: make([]byte, 4*MaxGrantRefs+4)}).Validate(Limits{}); KindOf(err) != Fatal {
+		t.Errorf("WINDOW_DUMP with %d refs: %v", MaxGrantRefs+1, err)
+	}
+}
