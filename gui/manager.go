@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,14 +117,14 @@ func (m *Manager) build() {
 	})
 	m.power.Horizontal = true
 	m.power.Required = true
-	m.power.SetSelected(powerNames[AllQubes])
 	m.internal = widget.NewCheck("Show internal qubes", func(b bool) { m.model.Filter.ShowInternal = b; m.refilter() })
 
 	m.buttons = map[string]*widget.Button{}
 	bar := container.NewHBox()
 	for _, a := range toolbarActions {
 		a := a
-		b := widget.NewButtonWithIcon(a.title, a.icon, func() { m.runAction(a.title) })
+		short := strings.NewReplacer("…", "", " qube", "", " command", "").Replace(a.title)
+		b := widget.NewButtonWithIcon(short, a.icon, func() { m.runAction(a.title) })
 		b.Importance = widget.LowImportance
 		m.buttons[a.title] = b
 		bar.Add(b)
@@ -142,6 +143,7 @@ func (m *Manager) build() {
 
 	top := container.NewVBox(bar, filters)
 	m.content = container.NewBorder(top, statusBar, nil, nil, m.table)
+	m.power.SetSelected(powerNames[AllQubes])
 	m.updateButtons()
 	m.updateStatus()
 	m.addShortcuts()

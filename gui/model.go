@@ -171,7 +171,7 @@ var powerNames = []string{"All", "Running", "Halted", "Templates"}
 
 // Filter selects the rows shown.
 type Filter struct {
-	Text         string // case-insensitive, matched against name, class, template, net qube and label
+	Text         string // case-insensitive, matched against name, class, template and label
 	Power        Power
 	ShowInternal bool
 }
@@ -198,7 +198,7 @@ func (f Filter) match(r *Row) bool {
 		return true
 	}
 	t := strings.ToLower(f.Text)
-	for _, s := range []string{r.Name, string(r.Class), r.Prop("template"), r.Prop("netvm"), r.Prop("label")} {
+	for _, s := range []string{r.Name, string(r.Class), r.Prop("template"), r.Prop("label")} {
 		if strings.Contains(strings.ToLower(s), t) {
 			return true
 		}
