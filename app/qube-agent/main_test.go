@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
+
+	"github.com/qube-desktop/qube-desktop/internal/guiproto"
+	"github.com/qube-desktop/qube-desktop/internal/testenv"
+	"github.com/qube-desktop/qube-desktop/internal/transport"
+)
+
+// TestAgentBinary runs the built qube-agent as the host would (region
+// memfd inherited as fd 3, unix socket) and plays the daemon: the window of
+// an X client arrives with its pixels in the region.
+func TestAgentBinary(t *testing.T) {
+	xv := testenv.StartXvfb(t, 320, 240)
+	bin := filepath.Join(t.TempDir(), "qube-agent")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+
+	// An X client with a solid blue window.
+	c, err := xgb.NewConnDisplay(xv.Display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	scr := xproto.Setup(c).DefaultScreen(c)
+	win, _ := xproto.NewWindowId(c)
+	xproto.CreateWindow(c, scr.RootDepth, win, scr.Root, 10, 10, 64, 32, 0, xproto.WindowClassInputOutput,
+		scr.RootVisual, xproto.CwBackPixel, []uint32{0x0000ff})
+	xproto.MapWindow(c, win)
+	xproto.GetInputFocus(c).Reply()
+
+	region, err := transport.CreateRegion("qube-gui", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	socket := filepath.Join(t.TempDir(), "gui.sock")
+	cmd := exec.Command(bin, "-transport", "unix", "-socket", socket, "-region-fd", "3", "-display", xv.Display)
+	cmd.ExtraFiles = []*os.File{region.File()}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := transport.Dial(ctx, socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	v, err := guiproto.DaemonHandshake(conn, guiproto.ProtocolVersion, guiproto.NewXConf(320, 240, 24))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := guiproto.Limits{RegionSize: uint64(region.Size())}
+	var dump guiproto.WindowDump
+	for {
+		u, h, err := guiproto.ReadUntrusted(conn, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Window != uint32(win) {
+			continue
+		}
+		switch u := u.(type) {
+		case guiproto.UntrustedWindowDump:
+			if dump, err = u.Validate(limits); err != nil {
+				t.Fatal(err)
+			}
+			guiproto.WriteMessage(conn, h.Window, guiproto.WindowDumpAck{})
+		case guiproto.UntrustedShmImage:
+			if dump.Width != 64 || dump.Height != 32 {
+				t.Fatalf("dump %+v before the first image", dump)
+			}
+			px, err := region.Slice(dump.Region.Offset, uint64(dump.Region.Stride)*uint64(dump.Height))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < len(px); i += 4 {
+				if px[i] != 0xff || px[i+1] != 0 || px[i+2] != 0 {
+					t.Fatalf("pixel %d = % x, want blue (ff 00 00 in B,G,R order)", i/4, px[i:i+4])
+				}
+			}
+			return
+		}
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	for _, c := range []struct{ transport, socket string }{
+		{"bogus", ""},
+		{"unix", ""},            // no socket
+		{"unix", "/tmp/x.sock"}, // no region
+	} {
+		if err := run(c.transport, c.socket, -1, "", "/sys", ":0"); err == nil {
+			t.Errorf("run with %+v succeeded", c)
+		}
+	}
+}
