@@ -14,6 +14,10 @@ import (
 	"github.com/qube-desktop/qube-desktop/internal/sni"
 )
 
+// IconName is the tray's icon in the desktop's icon theme
+// (assets/org.qubedesktop.QubeTray.svg), used for notifications.
+const IconName = "org.qubedesktop.QubeTray"
+
 // Options configure a Tray.
 type Options struct {
 	Source Source
@@ -298,7 +302,7 @@ func (t *Tray) notify(ctx context.Context, n notify.Notification) {
 	if nt == nil {
 		return
 	}
-	n.Icon = "qube-tray"
+	n.Icon = IconName
 	go func() {
 		if _, err := nt.Send(ctx, n); err != nil && ctx.Err() == nil {
 			t.o.Logf("tray: %v", err)
