@@ -35,6 +35,8 @@ type Agent struct {
 	// window reusing such an ID waits for the ack.
 	awaitAck map[xproto.Window][]*Buffer
 
+	pointer xproto.Window // window of the daemon's last pointer event
+
 	conn     io.ReadWriteCloser // nil while no daemon is connected
 	connDone chan struct{}      // closed when conn is dropped
 	version  guiproto.Version
@@ -485,6 +487,10 @@ func (a *Agent) apply(changes []Change) {
 			}
 		case ClipboardConverted:
 			a.sendClipboard(c)
+		case CursorChanged:
+			if a.live(a.pointer) != nil {
+				a.send(a.pointer, guiproto.Cursor{ID: c.ID})
+			}
 		}
 	}
 }
@@ -605,6 +611,10 @@ func (a *Agent) handleDaemon(m guiproto.Message, h guiproto.Header) error {
 	st := a.live(id)
 	if w == nil || st == nil || st.waitDead {
 		return nil
+	}
+	switch m.(type) {
+	case guiproto.Button, guiproto.Motion, guiproto.Crossing:
+		a.pointer = id
 	}
 	switch m := m.(type) {
 	case guiproto.Button:

@@ -167,6 +167,9 @@ func (x *X) init() error {
 		[]uint32{xproto.EventMaskSubstructureNotify}).Check(); err != nil {
 		return fmt.Errorf("watch the root window: %w", err)
 	}
+	if err := xfixes.SelectCursorInputChecked(c, x.root, xfixes.CursorNotifyMaskDisplayCursor).Check(); err != nil {
+		return fmt.Errorf("watch the cursor with XFIXES: %w", err)
+	}
 	if err := composite.RedirectSubwindowsChecked(c, x.root, composite.RedirectAutomatic).Check(); err != nil {
 		return fmt.Errorf("redirect windows with Composite: %w", err)
 	}
@@ -341,6 +344,8 @@ func (x *X) Handle(ev xgb.Event) []Change {
 			a := e.Area
 			return []Change{Damaged{w, Rect{int(a.X), int(a.Y), int(a.Width), int(a.Height)}}}
 		}
+	case xfixes.CursorNotifyEvent:
+		return []Change{CursorChanged{cursorID(x.cursorName(e.Name))}}
 	case xproto.ClientMessageEvent:
 		if e.Type == x.atoms.netWMState && e.Format == 32 {
 			x.netWMStateRequest(e)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xfixes"
 	"github.com/jezek/xgb/xproto"
 
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
@@ -455,4 +456,39 @@ func TestXterm(t *testing.T) {
 	if w.Name != "agent test" || w.Instance != "xterm" {
 		t.Errorf("xterm window: name %q instance %q", w.Name, w.Instance)
 	}
+}
+
+func TestCursor(t *testing.T) {
+	for name, want := range map[string]uint32{"left_ptr": 0x100 | 68, "xterm": 0x100 | 152, "X_cursor": 0x100,
+		"pointer": 0x100 | 60, "no such cursor": 0, "": 0} {
+		if got := cursorID(name); got != want {
+			t.Errorf("cursorID(%q) = %#x, want %#x", name, got, want)
+		}
+	}
+
+	xv := testenv.StartXvfb(t, 640, 480)
+	a := openAgentX(t, xv.Display)
+	tc := newTestClient(t, xv.Display, 100, 100, 80, 80, false)
+	// The client gives its window the cursor font's hand2, named as
+	// libXcursor names the cursors it loads.
+	font, _ := xproto.NewFontId(tc.c)
+	xproto.OpenFont(tc.c, font, uint16(len("cursor")), "cursor")
+	cur, _ := xproto.NewCursorId(tc.c)
+	xproto.CreateGlyphCursor(tc.c, cur, font, font, 60, 61, 0, 0, 0, 0xffff, 0xffff, 0xffff)
+	if err := xfixes.Init(tc.c); err != nil {
+		t.Fatal(err)
+	}
+	xfixes.QueryVersion(tc.c, 5, 0).Reply()
+	xfixes.SetCursorName(tc.c, cur, uint16(len("hand2")), "hand2")
+	xproto.ChangeWindowAttributes(tc.c, tc.win, xproto.CwCursor, []uint32{uint32(cur)})
+	tc.mapAndDraw()
+	win := a.mapped(tc.win)
+	if err := a.x.Motion(win, 40, 40); err != nil {
+		t.Fatal(err)
+	}
+	a.until("the hand2 cursor", func(c Change) bool { cc, ok := c.(CursorChanged); return ok && cc.ID == 0x100|60 })
+	if err := a.x.Motion(win, -50, -50); err != nil { // back over the root
+		t.Fatal(err)
+	}
+	a.until("the default cursor", func(c Change) bool { cc, ok := c.(CursorChanged); return ok && cc.ID == 0 })
 }
