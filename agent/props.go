@@ -8,6 +8,8 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
+
+	"github.com/qube-desktop/qube-desktop/internal/guiproto"
 )
 
 type atoms struct {
@@ -175,10 +177,7 @@ func (x *X) netWMStateRequest(e xproto.ClientMessageEvent) {
 	}
 	d := e.Data.Data32
 	action := d[0] // 0 remove, 1 add, 2 toggle
-	have := map[xproto.Atom]bool{}
-	for _, s := range u32s(x.getProp(w.ID, x.atoms.netWMState, xproto.AtomAtom)) {
-		have[xproto.Atom(s)] = true
-	}
+	have := x.netWMState(w)
 	for _, s := range d[1:3] {
 		at := xproto.Atom(s)
 		if at == 0 {
@@ -197,9 +196,42 @@ func (x *X) netWMStateRequest(e xproto.ClientMessageEvent) {
 			}
 		}
 	}
+	x.setNetWMState(w, have)
+}
+
+func (x *X) netWMState(w *Window) map[xproto.Atom]bool {
+	have := map[xproto.Atom]bool{}
+	for _, s := range u32s(x.getProp(w.ID, x.atoms.netWMState, xproto.AtomAtom)) {
+		have[xproto.Atom(s)] = true
+	}
+	return have
+}
+
+func (x *X) setNetWMState(w *Window, have map[xproto.Atom]bool) error {
 	buf := make([]byte, 0, 4*len(have))
 	for at := range have {
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(at))
 	}
-	xproto.ChangeProperty(x.conn, xproto.PropModeReplace, w.ID, x.atoms.netWMState, xproto.AtomAtom, 32, uint32(len(have)), buf)
+	return xproto.ChangePropertyChecked(x.conn, xproto.PropModeReplace, w.ID, x.atoms.netWMState, xproto.AtomAtom,
+		32, uint32(len(have)), buf).Check()
+}
+
+// SetWMState records the daemon's window-manager state (WINDOW_FLAGS bits
+// set and unset) in the window's _NET_WM_STATE, as a window manager would,
+// so that applications see their fullscreen request granted.
+func (x *X) SetWMState(w *Window, set, unset uint32) error {
+	have := x.netWMState(w)
+	for _, f := range []struct {
+		bit  uint32
+		atom xproto.Atom
+	}{{guiproto.FlagFullscreen, x.atoms.stateFullscreen}, {guiproto.FlagDemandsAttention, x.atoms.stateDemandsAttention},
+		{guiproto.FlagMinimize, x.atoms.stateHidden}} {
+		if unset&f.bit != 0 {
+			delete(have, f.atom)
+		}
+		if set&f.bit != 0 {
+			have[f.atom] = true
+		}
+	}
+	return x.setNetWMState(w, have)
 }

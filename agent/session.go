@@ -643,9 +643,10 @@ func (a *Agent) handleDaemon(m guiproto.Message, h guiproto.Header) error {
 	case guiproto.Close:
 		return a.x.CloseWindow(w)
 	case guiproto.WindowFlags:
-		// The daemon's window manager reports state; the qube has no WM
-		// that would care, so the agent only records it.
+		// The daemon's window manager reports a state change: record it
+		// first so the PropertyNotify it causes is not echoed back.
 		st.flags = st.flags&^m.Unset | m.Set
+		return a.x.SetWMState(w, m.Set, m.Unset)
 	}
 	return nil
 }

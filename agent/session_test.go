@@ -297,6 +297,37 @@ func TestSessionWithScriptedDaemon(t *testing.T) {
 	}
 	d.send(id, guiproto.Button{Event: guiproto.ButtonRelease, X: 33, Y: 44, Button: 1})
 
+	// Window state both ways: the client asks for fullscreen, the daemon's
+	// window manager reports attention, which the client then sees.
+	tc.setProp("_NET_WM_STATE", "ATOM", 32, binary.LittleEndian.AppendUint32(nil, uint32(tc.atom("_NET_WM_STATE_FULLSCREEN"))))
+	if f := expect[guiproto.WindowFlags](d, id); f != (guiproto.WindowFlags{Set: guiproto.FlagFullscreen}) {
+		t.Errorf("WINDOW_FLAGS %+v, want fullscreen set", f)
+	}
+	d.send(id, guiproto.WindowFlags{Set: guiproto.FlagDemandsAttention})
+	attention := tc.atom("_NET_WM_STATE_DEMANDS_ATTENTION")
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		r, err := xproto.GetProperty(tc.c, false, tc.win, tc.atom("_NET_WM_STATE"), xproto.AtomAtom, 0, 16).Reply()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[xproto.Atom]bool{}
+		for i := 0; i+4 <= len(r.Value); i += 4 {
+			got[xproto.Atom(binary.LittleEndian.Uint32(r.Value[i:]))] = true
+		}
+		if got[attention] && got[tc.atom("_NET_WM_STATE_FULLSCREEN")] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("_NET_WM_STATE of the client is %v, want fullscreen and attention", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, m := range d.quiet(150 * time.Millisecond) {
+		if f, ok := m.m.(guiproto.WindowFlags); ok {
+			t.Errorf("agent echoed the daemon's state as %+v", f)
+		}
+	}
+
 	// The daemon moves and resizes the window: acked at once, then a new
 	// buffer of the new size is dumped and filled.
 	d.send(id, guiproto.Configure{X: 10, Y: 20, Width: 200, Height: 120})
