@@ -416,17 +416,20 @@ func (c *Client) Run(ctx context.Context, name, command string) error {
 }
 
 // LoadQubes lists the qubes and reads all properties of each, with up to
-// Workers calls at once, so the manager can show many qubes quickly.
-// A qube whose GetAll fails (removed meanwhile, or refused by policy) keeps
-// empty Props; the first error is returned only if List fails.
+// Workers calls at once, so the manager can show many qubes quickly. When
+// some GetAll calls fail (a qube removed meanwhile, a call refused by
+// policy), every qube is still returned, those without Props, together with
+// a *LoadError naming them.
 func (c *Client) LoadQubes(ctx context.Context) ([]qube.Qube, error) {
 	qs, err := c.ListQubes(ctx)
 	if err != nil {
 		return nil, err
 	}
+	errs := make([]error, len(qs))
 	_ = c.each(ctx, len(qs), func(ctx context.Context, i int) error {
 		props, err := c.VMProps(qs[i].Name).GetAll(ctx)
 		if err != nil {
+			errs[i] = err
 			return nil
 		}
 		qs[i].Props = make(map[string]qube.Property, len(props))
@@ -435,8 +438,42 @@ func (c *Client) LoadQubes(ctx context.Context) ([]qube.Qube, error) {
 		}
 		return nil
 	})
-	return qs, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	le := &LoadError{}
+	for i, err := range errs {
+		if err != nil {
+			le.Qubes = append(le.Qubes, qs[i].Name)
+			le.Errs = append(le.Errs, err)
+		}
+	}
+	if len(le.Qubes) > 0 {
+		return qs, le
+	}
+	return qs, nil
 }
+
+// LoadError lists the qubes whose properties could not be read.
+type LoadError struct {
+	Qubes []string
+	Errs  []error
+}
+
+func (e *LoadError) Error() string {
+	const show = 3
+	var parts []string
+	for i := range min(show, len(e.Qubes)) {
+		parts = append(parts, e.Qubes[i]+": "+e.Errs[i].Error())
+	}
+	if len(e.Qubes) > show {
+		parts = append(parts, fmt.Sprintf("and %d more", len(e.Qubes)-show))
+	}
+	return fmt.Sprintf("could not read the properties of %d qubes (%s)", len(e.Qubes), strings.Join(parts, "; "))
+}
+
+// Unwrap gives errors.Is/As access to each failure.
+func (e *LoadError) Unwrap() []error { return e.Errs }
 
 // each runs f for 0..n-1 on at most Workers goroutines and returns the
 // first error; after an error no new calls start.

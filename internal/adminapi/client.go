@@ -6,6 +6,7 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -54,7 +55,12 @@ func (c *Client) Do(ctx context.Context, req Request) ([]byte, error) {
 	if len(b) > max {
 		return nil, fmt.Errorf("%w to %s: answer larger than %d bytes", ErrMalformed, req.Call(), max)
 	}
-	return DecodeResponse(req.Call(), b)
+	body, err := DecodeResponse(req.Call(), b)
+	var na *NoAnswerError
+	if h, ok := c.Transport.(interface{ noAnswerHint() string }); ok && errors.As(err, &na) {
+		na.Hint = h.noAnswerHint()
+	}
+	return body, err
 }
 
 // call is Call for methods whose answer must be empty.

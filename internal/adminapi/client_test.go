@@ -211,3 +211,35 @@ func TestQrexecTransport(t *testing.T) {
 		t.Errorf("args %q stdin %q", args, stdin)
 	}
 }
+
+func TestParseStats(t *testing.T) {
+	// The fields of qubesd 4.4 (spec §1a); older releases send fewer.
+	ev := adminapi.Event{Subject: "work", Name: "vm-stats", Args: []adminapi.Arg{
+		{Key: "memory_kb", Value: "409600"}, {Key: "memory_assigned_total", Value: "500000"},
+		{Key: "cpu_time", Value: "1234"}, {Key: "cpu_usage", Value: "7"}, {Key: "online_vcpus", Value: "2"}}}
+	st, err := adminapi.ParseStats(ev)
+	if err != nil || st.Qube != "work" || st.MemoryKiB != 409600 || st.CPUTimeMS != 1234 || st.CPUUsage != 7 || len(st.Raw) != 5 {
+		t.Errorf("ParseStats = %+v, %v", st, err)
+	}
+	for _, bad := range []adminapi.Event{
+		{Subject: "work", Name: "domain-start"},
+		{Name: "vm-stats"},
+		{Subject: "work", Name: "vm-stats", Args: []adminapi.Arg{{Key: "cpu_usage", Value: "7.5"}}},
+	} {
+		if _, err := adminapi.ParseStats(bad); err == nil {
+			t.Errorf("ParseStats(%+v) accepted", bad)
+		}
+	}
+}
+
+func TestQrexecNoAnswerHint(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "qrexec-client-vm")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho 'Request refused' >&2\nexit 126\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := adminapi.New(adminapi.QrexecTransport{Command: script})
+	_, err := c.ListQubes(context.Background())
+	if !errors.Is(err, adminapi.ErrNoAnswer) || !strings.Contains(err.Error(), "qrexec policy may have refused") {
+		t.Errorf("ListQubes = %v", err)
+	}
+}

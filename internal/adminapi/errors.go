@@ -101,10 +101,17 @@ var ErrNoAnswer = errors.New("qubesd closed the connection without an answer")
 // NoAnswerError is an empty response: qubesd dropped the connection because
 // of a framing error, an oversized request or an unhandled exception in the
 // method, which it logs to its journal only.
-type NoAnswerError struct{ Call string }
+type NoAnswerError struct {
+	Call string
+	Hint string // where to look for the reason; the qubesd journal when empty
+}
 
 func (e *NoAnswerError) Error() string {
-	return fmt.Sprintf("qubesd closed the connection without an answer to %s (see 'journalctl -u qubesd -e' in dom0 for the reason)", e.Call)
+	hint := e.Hint
+	if hint == "" {
+		hint = "see 'journalctl -u qubesd -e' in dom0 for the reason"
+	}
+	return fmt.Sprintf("qubesd closed the connection without an answer to %s (%s)", e.Call, hint)
 }
 
 // Is makes errors.Is(err, ErrNoAnswer) hold.

@@ -104,6 +104,11 @@ func (t QrexecTransport) Open(ctx context.Context, req Request) (io.ReadCloser, 
 	return &procStream{ReadCloser: out, cmd: cmd}, nil
 }
 
+// noAnswerHint: through qrexec an empty answer is most often a refusal.
+func (QrexecTransport) noAnswerHint() string {
+	return "the dom0 qrexec policy may have refused the call, or qubesd failed; see 'journalctl -u qubesd -e' in dom0"
+}
+
 // procStream ends the qrexec-client-vm process on Close.
 type procStream struct {
 	io.ReadCloser

@@ -56,9 +56,10 @@ func setupLs(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		if *format != "text" && *format != "json" {
 			return usagef("unknown format %q (use text or json)", *format)
 		}
-		qs, err := e.c.LoadQubes(ctx)
-		if err != nil {
-			return err
+		qs, loadErr := e.c.LoadQubes(ctx)
+		var partial *adminapi.LoadError
+		if loadErr != nil && !errors.As(loadErr, &partial) {
+			return loadErr
 		}
 		want := map[string]bool{}
 		for _, a := range args {
@@ -85,14 +86,20 @@ func setupLs(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		if *format == "json" {
 			enc := json.NewEncoder(e.Stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(rows)
+			if err := enc.Encode(rows); err != nil {
+				return err
+			}
+			return loadErr
 		}
 		w := tabwriter.NewWriter(e.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(w, "NAME\tSTATE\tCLASS\tLABEL\tTEMPLATE\tNETVM")
 		for _, r := range rows {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Class, dash(r.Label), dash(r.Template), dash(r.NetVM))
 		}
-		return w.Flush()
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return loadErr
 	}
 }
 

@@ -81,6 +81,29 @@ func TestLs(t *testing.T) {
 		"usage: qvm ls [--running] [--format text|json] [NAME...]\nqvm ls: error: unknown format \"xml\" (use text or json)\n")
 }
 
+// TestLsPartial: qubesd answers List but not every GetAll (recording 110
+// lists qubes whose GetAll was not recorded): the table still shows every
+// qube, and the failures are reported on one line with exit code 1.
+func TestLsPartial(t *testing.T) {
+	recs := adminapitest.ByName(adminapitest.Load(t))
+	answers := map[string][]byte{}
+	for _, n := range []string{"110-admin.vm.List-after-create", "020-admin.vm.property.GetAll-dom0",
+		"200-admin.vm.property.GetAll-work", "201-admin.vm.property.GetAll-fedora-42"} {
+		answers[string(recs[n].Request)] = recs[n].Response
+	}
+	srv := adminapitest.NewServer(t, func(req []byte, c net.Conn) { c.Write(answers[string(req)]) })
+	qvm(t, srv.Path, "", "ls").expect(t, 1, ""+
+		"NAME         STATE    CLASS         LABEL  TEMPLATE   NETVM\n"+
+		"dom0         Running  AdminVM       black  -          -\n"+
+		"fedora-42    Halted   TemplateVM    black  -          -\n"+
+		"personal     Halted   AppVM         -      -          -\n"+
+		"standalone1  Halted   StandaloneVM  -      -          -\n"+
+		"work         Halted   AppVM         blue   fedora-42  -\n",
+		"qvm ls: error: could not read the properties of 2 qubes (personal: qubesd closed the connection without an answer to "+
+			"admin.vm.property.GetAll (see 'journalctl -u qubesd -e' in dom0 for the reason); standalone1: qubesd closed the connection "+
+			"without an answer to admin.vm.property.GetAll (see 'journalctl -u qubesd -e' in dom0 for the reason))\n")
+}
+
 func TestPrefs(t *testing.T) {
 	qvm(t, replay(t, "203-admin.vm.property.Get-label"), "", "prefs", "work", "label").expect(t, 0, "blue\n", "")
 	qvm(t, replay(t, "205-admin.vm.property.Get-netvm"), "", "prefs", "work", "netvm").expect(t, 0, "\n", "")
