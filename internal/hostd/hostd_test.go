@@ -53,11 +53,14 @@ func startDaemon(t *testing.T, drv driver.Driver, services ...driver.Service) *t
 
 type testLog struct{ t *testing.T }
 
-func (l *testLog) Write(b []byte) (int, error) { l.t.Log(string(bytes.TrimSpace(b))); return len(b), nil }
+func (l *testLog) Write(b []byte) (int, error) {
+	l.t.Log(string(bytes.TrimSpace(b)))
+	return len(b), nil
+}
 
 // failingDriver is the real sandbox driver with a bubblewrap that cannot
 // start anything, like the recording's qubesd that had no Xen.
-func failingDriver(t *testing.T) driver.Driver {
+func failingDriver(t testing.TB) driver.Driver {
 	d, err := sandbox.New(sandbox.Config{Bwrap: "/bin/false", Init: "/bin/false"})
 	if err != nil {
 		t.Fatal(err)
