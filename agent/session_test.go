@@ -29,6 +29,7 @@ type scriptedDaemon struct {
 	region *transport.Region
 	msgs   chan agentMsg
 	dumps  map[uint32]guiproto.WindowDump
+	noAck  bool // hold back WINDOW_DUMP_ACKs (the test sends them)
 }
 
 type agentMsg struct {
@@ -125,7 +126,9 @@ func (d *scriptedDaemon) next(id uint32) agentMsg {
 					d.t.Fatalf("dump of kind %#x, want the region kind", wd.Kind)
 				}
 				d.dumps[m.h.Window] = wd
-				d.send(m.h.Window, guiproto.WindowDumpAck{})
+				if !d.noAck {
+					d.send(m.h.Window, guiproto.WindowDumpAck{})
+				}
 			}
 			if id == 0 || m.h.Window == id {
 				return m
@@ -381,4 +384,60 @@ func TestSessionWithScriptedDaemon(t *testing.T) {
 	d.send(id, guiproto.Close{})
 	expect[guiproto.Destroy](d, id)
 	d.send(id, guiproto.Destroy{})
+}
+
+// TestBufferAndIDReuse checks the two waits of the protocol: a replaced
+// buffer is not reused before the daemon acks the dump that replaced it,
+// and a window ID is not reused before the daemon acks its DESTROY.
+func TestBufferAndIDReuse(t *testing.T) {
+	xv := testenv.StartXvfb(t, 640, 480)
+	socket, region := startAgent(t, xv.Display)
+	d := dialDaemon(t, socket, region)
+	d.noAck = true
+
+	tc := newTestClient(t, xv.Display, 0, 0, 100, 100, false)
+	tc.mapAndDraw()
+	id := uint32(tc.win)
+	first := expect[guiproto.WindowDump](d, id)
+	xproto.ConfigureWindow(tc.c, tc.win, xproto.ConfigWindowWidth, []uint32{200})
+	second := expect[guiproto.WindowDump](d, id)
+	if second.Region.Offset == first.Region.Offset {
+		t.Fatal("resized window reuses its buffer")
+	}
+	d.send(id, guiproto.WindowDumpAck{}) // the first dump only
+
+	// A new window as big as the first buffer: first fit would give it the
+	// old buffer, which the daemon may still read (second dump not acked).
+	other := newTestClient(t, xv.Display, 0, 0, 100, 100, false)
+	other.mapAndDraw()
+	o := expect[guiproto.WindowDump](d, uint32(other.win))
+	if o.Region.Offset == first.Region.Offset {
+		t.Fatalf("buffer at %#x reused before the dump replacing it was acked", o.Region.Offset)
+	}
+	d.send(id, guiproto.WindowDumpAck{}) // second dump: the first buffer is free now
+	d.send(uint32(other.win), guiproto.WindowDumpAck{})
+	d.quiet(100 * time.Millisecond) // the agent has read the acks
+	third := newTestClient(t, xv.Display, 0, 0, 100, 100, false)
+	third.mapAndDraw()
+	if o := expect[guiproto.WindowDump](d, uint32(third.win)); o.Region.Offset != first.Region.Offset {
+		t.Errorf("after the ack the freed buffer at %#x was not reused (got %#x)", first.Region.Offset, o.Region.Offset)
+	}
+
+	// The client destroys its window and makes a new one with the same ID.
+	xproto.DestroyWindow(tc.c, tc.win)
+	expect[guiproto.Destroy](d, id)
+	scr := xproto.Setup(tc.c).DefaultScreen(tc.c)
+	if err := xproto.CreateWindowChecked(tc.c, scr.RootDepth, tc.win, scr.Root, 5, 5, 30, 30, 0,
+		xproto.WindowClassInputOutput, scr.RootVisual, 0, nil).Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range d.quiet(200 * time.Millisecond) {
+		if m.h.Window == id {
+			t.Fatalf("agent sent %s for a reused ID before the DESTROY ack", m.m.Type())
+		}
+	}
+	d.send(id, guiproto.Destroy{})
+	if cr := expect[guiproto.Create](d, id); cr.Width != 30 || cr.Height != 30 {
+		t.Errorf("CREATE after the ack %+v, want the new 30x30 window", cr)
+	}
 }
