@@ -68,13 +68,15 @@ func showWindow(t *testing.T, comp *testenv.Compositor) (*wayland.Client, *frame
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := buf.Attach(w.Content); err != nil {
+	// A buffer larger than the content would spill over the frame.
+	big, err := wayland.NewBuffer(pool, 0, contentW+1, contentH, 4*(contentW+1), wayland.WlShmFormatXrgb8888)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Content.DamageBuffer(0, 0, contentW, contentH); err != nil {
-		t.Fatal(err)
+	if err := w.SetContent(big); err == nil {
+		t.Fatal("content buffer larger than the content accepted")
 	}
-	if err := w.Content.Commit(); err != nil {
+	if err := w.SetContent(buf); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Roundtrip(); err != nil {
@@ -89,6 +91,11 @@ func showWindow(t *testing.T, comp *testenv.Compositor) (*wayland.Client, *frame
 // findContent waits until the content pattern shows up and returns the
 // screenshot and the content's top-left corner.
 func findContent(t *testing.T, comp *testenv.Compositor, c *wayland.Client) (image.Image, image.Point) {
+	return findPattern(t, comp, c, contentPixel)
+}
+
+// findPattern waits until a screenshot shows pattern's top-left pixels.
+func findPattern(t *testing.T, comp *testenv.Compositor, c *wayland.Client, pattern func(x, y int) color.RGBA) (image.Image, image.Point) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if err := c.Roundtrip(); err != nil {
@@ -96,9 +103,9 @@ func findContent(t *testing.T, comp *testenv.Compositor, c *wayland.Client) (ima
 		}
 		img := comp.Screenshot(t)
 		b := img.Bounds()
-		for y := b.Min.Y; y < b.Max.Y-contentH; y++ {
-			for x := b.Min.X; x < b.Max.X-contentW; x++ {
-				if rgb(img.At(x, y)) == contentPixel(0, 0) && rgb(img.At(x+1, y+1)) == contentPixel(1, 1) {
+		for y := b.Min.Y; y < b.Max.Y-1; y++ {
+			for x := b.Min.X; x < b.Max.X-1; x++ {
+				if rgb(img.At(x, y)) == pattern(0, 0) && rgb(img.At(x+1, y+1)) == pattern(1, 1) {
 					return img, image.Pt(x, y)
 				}
 			}
@@ -117,9 +124,14 @@ func rgb(c color.Color) color.RGBA {
 // checkWindow asserts exact content and the label colour all round it.
 func checkWindow(t *testing.T, img image.Image, at image.Point, style frame.Style) {
 	t.Helper()
+	checkFramed(t, img, at, style, contentPixel, contentW, contentH)
+}
+
+func checkFramed(t *testing.T, img image.Image, at image.Point, style frame.Style, pattern func(x, y int) color.RGBA, contentW, contentH int) {
+	t.Helper()
 	for y := range contentH {
 		for x := range contentW {
-			if got, want := rgb(img.At(at.X+x, at.Y+y)), contentPixel(x, y); got != want {
+			if got, want := rgb(img.At(at.X+x, at.Y+y)), pattern(x, y); got != want {
 				t.Fatalf("content pixel (%d,%d) is %v, want %v", x, y, got, want)
 			}
 		}
@@ -176,6 +188,56 @@ func TestFramedWindowOnWeston(t *testing.T) {
 	if textPixels < 50 {
 		t.Errorf("title bar shows %d text pixels, want the title text", textPixels)
 	}
+}
+
+// popupPixel is the popup's test pattern, distinct from the window's.
+func popupPixel(x, y int) color.RGBA { return color.RGBA{0xf0, uint8(x * 3), uint8(y * 5), 0xff} }
+
+func TestPopupOnWeston(t *testing.T) {
+	comp := testenv.StartWeston(t, 800, 600)
+	c, w := showWindow(t, comp)
+	_, winAt := findContent(t, comp, c)
+
+	g, err := frame.BindGlobals(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw, ph, px, py = 48, 30, 20, 12
+	style := frame.Style{Border: 2, Label: red}
+	p, err := frame.NewPopup(g, w, frame.PopupOptions{Style: style, X: px, Y: py, ContentW: pw, ContentH: ph})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := wayland.NewMemfd("popup", 4*pw*ph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	img, err := frame.NewXRGB(mem.Data, pw, ph, 4*pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := range ph {
+		for x := range pw {
+			img.Set(x, y, popupPixel(x, y))
+		}
+	}
+	pool, err := g.Shm.CreatePool(int(mem.File.Fd()), int32(4*pw*ph))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf, err := wayland.NewBuffer(pool, 0, pw, ph, 4*pw, wayland.WlShmFormatXrgb8888)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetContent(buf); err != nil {
+		t.Fatal(err)
+	}
+	shot, at := findPattern(t, comp, c, popupPixel)
+	if want := winAt.Add(image.Pt(px, py)); at != want {
+		t.Errorf("popup content at %v, want %v (parent content %v + %d,%d)", at, want, winAt, px, py)
+	}
+	checkFramed(t, shot, at, style, popupPixel, pw, ph)
 }
 
 func TestFramedWindowOnSway(t *testing.T) {

@@ -2,6 +2,7 @@ package frame
 
 import (
 	"fmt"
+	"image"
 
 	"github.com/qube-desktop/qube-desktop/compositor/wayland"
 )
@@ -27,28 +28,21 @@ type Options struct {
 	ContentW, ContentH int
 }
 
-// Window is a framed toplevel: Surface carries the frame the trusted side
-// paints, Content is a subsurface inset by the frame for the qube's buffer.
-type Window struct {
+// framed is a surface with a frame the trusted side paints and a content
+// subsurface inset by it for the qube's buffer. Window and Popup share it.
+type framed struct {
 	Surface    *wayland.WlSurface
 	XdgSurface *wayland.XdgSurface
-	Toplevel   *wayland.XdgToplevel
 	Content    *wayland.WlSurface
 	Subsurface *wayland.WlSubsurface
 
-	g                     Globals
-	style                 Style
-	title                 string
-	contentW, contentH    int
-	buffers               []*frameBuffer
-	configured            bool
-	serverSideDecorations bool
-
-	// OnConfigure, if set, sees each toplevel configure (suggested size and
-	// states) before the window acknowledges it.
-	OnConfigure func(wayland.XdgToplevelConfigureEvent)
-	// OnClose runs when the compositor asks to close the window.
-	OnClose func()
+	g                  Globals
+	style              Style
+	ssd                bool // the compositor draws the title bar
+	title              string
+	contentW, contentH int
+	buffers            []*frameBuffer
+	configured         bool
 }
 
 type frameBuffer struct {
@@ -58,106 +52,86 @@ type frameBuffer struct {
 	h   int
 }
 
-// NewWindow creates the surfaces and roles; the window maps once the
-// compositor's first configure arrives and the frame is drawn, and the
-// caller attaches content buffers to Content.
-func NewWindow(g Globals, o Options) (*Window, error) {
-	w := &Window{g: g, style: o.Style, title: o.Title, contentW: o.ContentW, contentH: o.ContentH}
+func newFramed(g Globals, style Style, title string, cw, ch int) (*framed, error) {
+	f := &framed{g: g, style: style, title: title, contentW: cw, contentH: ch}
 	var err error
-	if w.Surface, err = g.Compositor.CreateSurface(); err != nil {
+	if f.Surface, err = g.Compositor.CreateSurface(); err != nil {
 		return nil, err
 	}
-	if w.Content, err = g.Compositor.CreateSurface(); err != nil {
+	if f.Content, err = g.Compositor.CreateSurface(); err != nil {
 		return nil, err
 	}
-	if w.Subsurface, err = g.Subcompositor.GetSubsurface(w.Content, w.Surface); err != nil {
+	if f.Subsurface, err = g.Subcompositor.GetSubsurface(f.Content, f.Surface); err != nil {
 		return nil, err
 	}
 	// Desynchronized: content commits show up without a frame commit.
-	if err := w.Subsurface.SetDesync(); err != nil {
+	if err := f.Subsurface.SetDesync(); err != nil {
 		return nil, err
 	}
-	if w.XdgSurface, err = g.WmBase.GetXdgSurface(w.Surface); err != nil {
+	if f.XdgSurface, err = g.WmBase.GetXdgSurface(f.Surface); err != nil {
 		return nil, err
 	}
-	if w.Toplevel, err = w.XdgSurface.GetToplevel(); err != nil {
-		return nil, err
-	}
-	if err := w.Toplevel.SetTitle(o.Title); err != nil {
-		return nil, err
-	}
-	if o.AppID != "" {
-		if err := w.Toplevel.SetAppId(o.AppID); err != nil {
-			return nil, err
-		}
-	}
-	if g.Palette != nil && o.Palette != "" {
-		pal, err := g.Palette.Create(w.Surface)
-		if err != nil {
-			return nil, err
-		}
-		if err := pal.SetPalette(o.Palette); err != nil {
-			return nil, err
-		}
-	}
-	if g.Decoration != nil {
-		deco, err := g.Decoration.GetToplevelDecoration(w.Toplevel)
-		if err != nil {
-			return nil, err
-		}
-		deco.OnConfigure = func(ev wayland.ZxdgToplevelDecorationV1ConfigureEvent) {
-			w.serverSideDecorations = ev.Mode == wayland.ZxdgToplevelDecorationV1ModeServerSide
-		}
-		if err := deco.SetMode(wayland.ZxdgToplevelDecorationV1ModeServerSide); err != nil {
-			return nil, err
-		}
-	}
-	w.Toplevel.OnConfigure = func(ev wayland.XdgToplevelConfigureEvent) {
-		if w.OnConfigure != nil {
-			w.OnConfigure(ev)
-		}
-	}
-	w.Toplevel.OnClose = func(wayland.XdgToplevelCloseEvent) {
-		if w.OnClose != nil {
-			w.OnClose()
-		}
-	}
-	w.XdgSurface.OnConfigure = func(ev wayland.XdgSurfaceConfigureEvent) {
-		if err := w.XdgSurface.AckConfigure(ev.Serial); err != nil {
+	f.XdgSurface.OnConfigure = func(ev wayland.XdgSurfaceConfigureEvent) {
+		if err := f.XdgSurface.AckConfigure(ev.Serial); err != nil {
 			return
 		}
-		w.configured = true
-		_ = w.Redraw()
+		f.configured = true
+		_ = f.Redraw()
 	}
-	// The initial commit without a buffer asks for the first configure.
-	return w, w.Surface.Commit()
+	return f, nil
 }
 
-// ServerSideDecorations reports whether the compositor draws the title bar.
-func (w *Window) ServerSideDecorations() bool { return w.serverSideDecorations }
+// Configured reports whether the compositor configured the surface, so
+// that it shows once drawn.
+func (f *framed) Configured() bool { return f.configured }
 
 // Style returns the frame style in use: without a title bar when the
 // compositor decorates the window.
-func (w *Window) Style() Style {
-	s := w.style
-	if w.serverSideDecorations {
+func (f *framed) Style() Style {
+	s := f.style
+	if f.ssd {
 		s.TitleBar = 0
 	}
 	return s
 }
 
+func (f *framed) parent() (*wayland.XdgSurface, Style) { return f.XdgSurface, f.Style() }
+
 // SetContentSize changes the content size; call Redraw after it.
-func (w *Window) SetContentSize(cw, ch int) { w.contentW, w.contentH = cw, ch }
+func (f *framed) SetContentSize(cw, ch int) { f.contentW, f.contentH = cw, ch }
+
+// SetContent attaches buf to the content surface, damages the given
+// rectangles (buffer coordinates; all of it when none) and commits. buf
+// must be exactly the content size: a subsurface is not clipped by its
+// parent, so a larger buffer would cover the frame.
+func (f *framed) SetContent(buf *wayland.Buffer, damage ...image.Rectangle) error {
+	if int(buf.Width) != f.contentW || int(buf.Height) != f.contentH {
+		return fmt.Errorf("frame: content buffer is %dx%d, the window content %dx%d", buf.Width, buf.Height, f.contentW, f.contentH)
+	}
+	if err := buf.Attach(f.Content); err != nil {
+		return err
+	}
+	if len(damage) == 0 {
+		damage = []image.Rectangle{image.Rect(0, 0, f.contentW, f.contentH)}
+	}
+	for _, r := range damage {
+		if err := f.Content.DamageBuffer(int32(r.Min.X), int32(r.Min.Y), int32(r.Dx()), int32(r.Dy())); err != nil {
+			return err
+		}
+	}
+	return f.Content.Commit()
+}
 
 // Redraw paints the frame into a buffer the compositor does not hold
 // (allocating one if all are busy), positions the content and commits.
-func (w *Window) Redraw() error {
-	if !w.configured {
+// Before the first configure it does nothing.
+func (f *framed) Redraw() error {
+	if !f.configured {
 		return nil
 	}
-	s := w.Style()
-	fw, fh := s.Size(w.contentW, w.contentH)
-	fb, err := w.freeBuffer(fw, fh)
+	s := f.Style()
+	fw, fh := s.Size(f.contentW, f.contentH)
+	fb, err := f.freeBuffer(fw, fh)
 	if err != nil {
 		return err
 	}
@@ -165,29 +139,32 @@ func (w *Window) Redraw() error {
 	if err != nil {
 		return err
 	}
-	Paint(img, s, w.title)
+	Paint(img, s, f.title)
 	l, t, _, _ := s.Insets()
-	if err := w.Subsurface.SetPosition(int32(l), int32(t)); err != nil {
+	if err := f.Subsurface.SetPosition(int32(l), int32(t)); err != nil {
 		return err
 	}
-	if err := fb.buf.Attach(w.Surface); err != nil {
+	if err := f.XdgSurface.SetWindowGeometry(0, 0, int32(fw), int32(fh)); err != nil {
 		return err
 	}
-	if err := w.Surface.DamageBuffer(0, 0, int32(fw), int32(fh)); err != nil {
+	if err := fb.buf.Attach(f.Surface); err != nil {
 		return err
 	}
-	return w.Surface.Commit()
+	if err := f.Surface.DamageBuffer(0, 0, int32(fw), int32(fh)); err != nil {
+		return err
+	}
+	return f.Surface.Commit()
 }
 
 // freeBuffer returns a released frame buffer of the right size or a new one.
-func (w *Window) freeBuffer(fw, fh int) (*frameBuffer, error) {
-	kept := w.buffers[:0]
+func (f *framed) freeBuffer(fw, fh int) (*frameBuffer, error) {
+	kept := f.buffers[:0]
 	var found *frameBuffer
-	for _, fb := range w.buffers {
+	for _, fb := range f.buffers {
 		switch {
 		case fb.w != fw || fb.h != fh:
 			if fb.buf.Busy() {
-				kept = append(kept, fb) // destroyed once released, below
+				kept = append(kept, fb) // destroyed on a later call, once released
 				continue
 			}
 			fb.destroy()
@@ -198,18 +175,18 @@ func (w *Window) freeBuffer(fw, fh int) (*frameBuffer, error) {
 			kept = append(kept, fb)
 		}
 	}
-	w.buffers = kept
+	f.buffers = kept
 	if found != nil {
 		return found, nil
 	}
-	if len(w.buffers) >= 8 {
-		return nil, fmt.Errorf("frame: compositor holds all %d frame buffers", len(w.buffers))
+	if len(f.buffers) >= 8 {
+		return nil, fmt.Errorf("frame: compositor holds all %d frame buffers", len(f.buffers))
 	}
-	fb, err := newFrameBuffer(w.g.Shm, fw, fh)
+	fb, err := newFrameBuffer(f.g.Shm, fw, fh)
 	if err != nil {
 		return nil, err
 	}
-	w.buffers = append(w.buffers, fb)
+	f.buffers = append(f.buffers, fb)
 	return fb, nil
 }
 
@@ -239,17 +216,165 @@ func (fb *frameBuffer) destroy() {
 	fb.mem.Close()
 }
 
-// Destroy destroys the window's objects and frees its frame buffers.
-func (w *Window) Destroy() {
-	_ = w.Subsurface.Destroy()
-	_ = w.Content.Destroy()
-	_ = w.Toplevel.Destroy()
-	_ = w.XdgSurface.Destroy()
-	_ = w.Surface.Destroy()
-	for _, fb := range w.buffers {
+// destroy destroys the surfaces after the role object is gone.
+func (f *framed) destroy() {
+	_ = f.Subsurface.Destroy()
+	_ = f.Content.Destroy()
+	_ = f.XdgSurface.Destroy()
+	_ = f.Surface.Destroy()
+	for _, fb := range f.buffers {
 		fb.destroy()
 	}
-	w.buffers = nil
+	f.buffers = nil
+}
+
+// Window is a framed xdg_toplevel.
+type Window struct {
+	*framed
+	Toplevel *wayland.XdgToplevel
+
+	// OnConfigure, if set, sees each toplevel configure (suggested size and
+	// states) before the window acknowledges it.
+	OnConfigure func(wayland.XdgToplevelConfigureEvent)
+	// OnClose runs when the compositor asks to close the window.
+	OnClose func()
+}
+
+// NewWindow creates the surfaces and roles; the window maps once the
+// compositor's first configure arrives and the frame is drawn. Show qube
+// pixels with SetContent.
+func NewWindow(g Globals, o Options) (*Window, error) {
+	f, err := newFramed(g, o.Style, o.Title, o.ContentW, o.ContentH)
+	if err != nil {
+		return nil, err
+	}
+	w := &Window{framed: f}
+	if w.Toplevel, err = f.XdgSurface.GetToplevel(); err != nil {
+		return nil, err
+	}
+	if err := w.Toplevel.SetTitle(o.Title); err != nil {
+		return nil, err
+	}
+	if o.AppID != "" {
+		if err := w.Toplevel.SetAppId(o.AppID); err != nil {
+			return nil, err
+		}
+	}
+	if g.Palette != nil && o.Palette != "" {
+		pal, err := g.Palette.Create(f.Surface)
+		if err != nil {
+			return nil, err
+		}
+		if err := pal.SetPalette(o.Palette); err != nil {
+			return nil, err
+		}
+	}
+	if g.Decoration != nil {
+		deco, err := g.Decoration.GetToplevelDecoration(w.Toplevel)
+		if err != nil {
+			return nil, err
+		}
+		deco.OnConfigure = func(ev wayland.ZxdgToplevelDecorationV1ConfigureEvent) {
+			f.ssd = ev.Mode == wayland.ZxdgToplevelDecorationV1ModeServerSide
+		}
+		if err := deco.SetMode(wayland.ZxdgToplevelDecorationV1ModeServerSide); err != nil {
+			return nil, err
+		}
+	}
+	w.Toplevel.OnConfigure = func(ev wayland.XdgToplevelConfigureEvent) {
+		if w.OnConfigure != nil {
+			w.OnConfigure(ev)
+		}
+	}
+	w.Toplevel.OnClose = func(wayland.XdgToplevelCloseEvent) {
+		if w.OnClose != nil {
+			w.OnClose()
+		}
+	}
+	// The initial commit without a buffer asks for the first configure.
+	return w, f.Surface.Commit()
+}
+
+// ServerSideDecorations reports whether the compositor draws the title bar.
+func (w *Window) ServerSideDecorations() bool { return w.ssd }
+
+// Destroy destroys the window's objects and frees its frame buffers.
+func (w *Window) Destroy() {
+	_ = w.Toplevel.Destroy()
+	w.destroy()
+}
+
+// Parent is a Window or Popup that popups can attach to.
+type Parent interface {
+	parent() (*wayland.XdgSurface, Style)
+}
+
+// PopupOptions place a popup: X, Y is where its content's top-left corner
+// goes, relative to the parent's content. The compositor slides the popup
+// to keep it on the output.
+type PopupOptions struct {
+	Style              Style // TitleBar is ignored
+	X, Y               int
+	ContentW, ContentH int
+}
+
+// Popup is a framed xdg_popup, for override-redirect windows.
+type Popup struct {
+	*framed
+	Popup *wayland.XdgPopup
+
+	// OnDone runs when the compositor dismisses the popup.
+	OnDone func()
+}
+
+// NewPopup creates a popup of parent; it maps after the first configure.
+func NewPopup(g Globals, parent Parent, o PopupOptions) (*Popup, error) {
+	o.Style.TitleBar = 0
+	f, err := newFramed(g, o.Style, "", o.ContentW, o.ContentH)
+	if err != nil {
+		return nil, err
+	}
+	pxdg, pstyle := parent.parent()
+	pos, err := g.WmBase.CreatePositioner()
+	if err != nil {
+		return nil, err
+	}
+	defer pos.Destroy()
+	fw, fh := o.Style.Size(o.ContentW, o.ContentH)
+	pl, pt, _, _ := pstyle.Insets()
+	steps := []func() error{
+		func() error { return pos.SetSize(int32(fw), int32(fh)) },
+		func() error {
+			return pos.SetAnchorRect(int32(pl+o.X-o.Style.Border), int32(pt+o.Y-o.Style.Border), 1, 1)
+		},
+		func() error { return pos.SetAnchor(wayland.XdgPositionerAnchorTopLeft) },
+		func() error { return pos.SetGravity(wayland.XdgPositionerGravityBottomRight) },
+		func() error {
+			return pos.SetConstraintAdjustment(uint32(wayland.XdgPositionerConstraintAdjustmentSlideX |
+				wayland.XdgPositionerConstraintAdjustmentSlideY))
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	p := &Popup{framed: f}
+	if p.Popup, err = f.XdgSurface.GetPopup(pxdg, pos); err != nil {
+		return nil, err
+	}
+	p.Popup.OnPopupDone = func(wayland.XdgPopupPopupDoneEvent) {
+		if p.OnDone != nil {
+			p.OnDone()
+		}
+	}
+	return p, f.Surface.Commit()
+}
+
+// Destroy destroys the popup's objects and frees its frame buffers.
+func (p *Popup) Destroy() {
+	_ = p.Popup.Destroy()
+	p.destroy()
 }
 
 // BindGlobals binds the globals a Window needs (the decoration manager only
