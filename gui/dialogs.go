@@ -226,12 +226,12 @@ func (f *createForm) submit() {
 				v = ""
 			}
 			if err := m.backend.SetProperty(ctx, req.Name, "netvm", v); err != nil {
-				return fmt.Errorf("%s was created, but its net qube could not be set: %w", req.Name, err)
+				return fmt.Errorf("the qube %s was created, but its net qube could not be set: %w", req.Name, err)
 			}
 		}
 		if mem > 0 {
 			if err := m.backend.SetProperty(ctx, req.Name, "memory", strconv.Itoa(mem)); err != nil {
-				return fmt.Errorf("%s was created, but its memory could not be set: %w", req.Name, err)
+				return fmt.Errorf("the qube %s was created, but its memory could not be set: %w", req.Name, err)
 			}
 		}
 		return nil

@@ -2,7 +2,6 @@ package gui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -156,8 +155,6 @@ func (f *fakeBackend) Create(_ context.Context, r CreateRequest) error {
 }
 func (f *fakeBackend) Clone(_ context.Context, s, d string) error { return f.record("Clone %s %s", s, d) }
 func (f *fakeBackend) Remove(_ context.Context, n string) error   { return f.record("Remove %s", n) }
-
-var errRefused = errors.New("refused")
 
 // prop builds a property.
 func prop(name string, t qube.PropType, v string, def bool) qube.Property {

@@ -317,14 +317,14 @@ func (m *Model) Apply(ev Event) Effect {
 		r.State, r.Transition = qube.Running, ""
 	case "domain-start-failed":
 		r.State, r.Transition = qube.Halted, ""
-		return Effect{Notice: sentence(fmt.Sprintf("%s failed to start: %s", r.Name, ev.Args["reason"]))}
+		return Effect{Notice: sentence(fmt.Sprintf("qube %s failed to start: %s", r.Name, ev.Args["reason"]))}
 	case "domain-pre-shutdown":
 		r.Transition = "Halting"
 	case "domain-shutdown":
 		r.State, r.Transition, r.HasStats = qube.Halted, "", false
 	case "domain-shutdown-failed":
 		r.Transition = ""
-		return Effect{Notice: sentence(fmt.Sprintf("%s failed to shut down: %s", r.Name, ev.Args["reason"]))}
+		return Effect{Notice: sentence(fmt.Sprintf("qube %s failed to shut down: %s", r.Name, ev.Args["reason"]))}
 	case "domain-paused":
 		r.State = qube.Paused
 	case "property-set":
