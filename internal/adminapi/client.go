@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 )
 
 // Client calls the Admin API. It is safe for concurrent use: every call
@@ -49,6 +50,9 @@ func (c *Client) Do(ctx context.Context, req Request) ([]byte, error) {
 		max = DefaultMaxResponse
 	}
 	b, err := io.ReadAll(io.LimitReader(rc, int64(max)+1))
+	if errors.Is(err, syscall.ECONNRESET) && len(b) == 0 {
+		err = nil // qubesd aborted the connection: no answer, like EOF
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read answer to %s: %w", req.Call(), err)
 	}

@@ -90,6 +90,10 @@ const (
 	EventVMStats               = "vm-stats"
 )
 
+// ConnectionEstablished is the first event of every stream; a server sends
+// it once its handlers are registered.
+var ConnectionEstablished = Event{Name: EventConnectionEstablished}
+
 // EventReader decodes events from a stream.
 type EventReader struct {
 	f *FrameScanner

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/qube-desktop/qube-desktop/internal/qube"
 )
 
 // Request is one Admin API call: method[+arg] source dest-type dest NUL payload.
@@ -111,4 +113,43 @@ func ParseRequest(b []byte) (Request, error) {
 		return Request{}, fmt.Errorf("%w: empty destination", ErrFraming)
 	}
 	return r, nil
+}
+
+// CheckNames applies qubesd's checks on the source and destination of a
+// parsed request, for servers: each must be a valid qube name or, for the
+// destination, uuid:<uuid>. The error is the exception qubesd would send.
+func (r Request) CheckNames() error {
+	if err := qube.ValidateName(r.Source); err != nil {
+		return &Error{Class: "QubesValueError", Message: err.(*qube.NameError).Reason}
+	}
+	if u, ok := strings.CutPrefix(r.Dest, "uuid:"); ok {
+		if !isUUID(u) {
+			return &Error{Class: "QubesVMInvalidUUIDError", Message: fmt.Sprintf("VM UUID is not valid: '%s'", u)}
+		}
+		return nil
+	}
+	if err := qube.ValidateName(r.Dest); err != nil {
+		return &Error{Class: "QubesValueError", Message: err.(*qube.NameError).Reason}
+	}
+	return nil
+}
+
+// isUUID accepts the canonical 8-4-4-4-12 hex form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
