@@ -109,7 +109,6 @@ func (x *X) MoveResize(win *Window, px, py, w, h int) error {
 		[]uint32{uint32(int32(px)), uint32(int32(py)), uint32(w), uint32(h)}).Check()
 }
 
-
 // MapWindow maps win again when the daemon's window manager asks (e.g.
 // after the user restores a minimized window).
 func (x *X) MapWindow(win *Window) error {

@@ -17,9 +17,10 @@ type atoms struct {
 	netWMState, stateFullscreen, stateDemandsAttention, stateHidden      xproto.Atom
 	wmTransientFor, wmProtocols, wmDeleteWindow, wmTakeFocus             xproto.Atom
 	clipboard, targets, incr, text, compoundText, multiple, selProp, str xproto.Atom
+	traySelection, trayOpcode, manager, xembed                           xproto.Atom
 }
 
-func (a *atoms) intern(c *xgb.Conn) error {
+func (a *atoms) intern(c *xgb.Conn, screen int) error {
 	names := []struct {
 		p    *xproto.Atom
 		name string
@@ -33,6 +34,8 @@ func (a *atoms) intern(c *xgb.Conn) error {
 		{&a.clipboard, "CLIPBOARD"}, {&a.targets, "TARGETS"}, {&a.incr, "INCR"}, {&a.text, "TEXT"},
 		{&a.compoundText, "COMPOUND_TEXT"}, {&a.multiple, "MULTIPLE"}, {&a.selProp, "_QUBE_AGENT_SELECTION"},
 		{&a.str, "STRING"},
+		{&a.traySelection, fmt.Sprintf("_NET_SYSTEM_TRAY_S%d", screen)}, {&a.trayOpcode, "_NET_SYSTEM_TRAY_OPCODE"},
+		{&a.manager, "MANAGER"}, {&a.xembed, "_XEMBED"},
 	}
 	cookies := make([]xproto.InternAtomCookie, len(names))
 	for i, n := range names {

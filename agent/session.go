@@ -275,10 +275,24 @@ func (a *Agent) replay(w *Window) {
 	a.sendConfigure(w, st)
 	a.sendClass(w)
 	a.sendHints(w)
-	if w.Mapped {
+	switch {
+	case w.Docked:
+		a.send(w.ID, guiproto.Dock{})
+		if w.Mapped {
+			a.showDocked(w, st)
+		}
+	case w.Mapped:
 		a.mapWindow(w, st)
-	} else {
+	default:
 		a.sendName(w)
+	}
+}
+
+// showDocked fills a tray icon's buffer; the daemon embeds docked windows
+// itself, so there is no MAP.
+func (a *Agent) showDocked(w *Window, st *winState) {
+	if a.ensureBuffer(w, st) {
+		st.damage = append(st.damage[:0], Rect{0, 0, w.W, w.H})
 	}
 }
 
@@ -446,11 +460,19 @@ func (a *Agent) apply(changes []Change) {
 			for _, b := range bufs {
 				a.free(b)
 			}
+		case Docked:
+			if a.live(c.W.ID) != nil {
+				a.send(c.W.ID, guiproto.Dock{})
+			}
 		case Mapped:
 			if st := a.live(c.W.ID); st != nil {
 				st.dumped = false // the daemon released the old dump on unmap
 				a.sendConfigure(c.W, st)
-				a.mapWindow(c.W, st)
+				if c.W.Docked {
+					a.showDocked(c.W, st)
+				} else {
+					a.mapWindow(c.W, st)
+				}
 			}
 		case Unmapped:
 			if st := a.live(c.W.ID); st != nil {

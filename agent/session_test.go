@@ -441,3 +441,58 @@ func TestBufferAndIDReuse(t *testing.T) {
 		t.Errorf("CREATE after the ack %+v, want the new 30x30 window", cr)
 	}
 }
+
+// TestTrayIcon docks an XEmbed tray icon with the agent, which forwards it
+// as MSG_DOCK with its pixels and without MSG_MAP.
+func TestTrayIcon(t *testing.T) {
+	xv := testenv.StartXvfb(t, 640, 480)
+	socket, region := startAgent(t, xv.Display)
+	d := dialDaemon(t, socket, region)
+
+	icon := newTestClient(t, xv.Display, 0, 0, 24, 24, false)
+	id := uint32(icon.win)
+	expect[guiproto.Create](d, id)
+	owner, err := xproto.GetSelectionOwner(icon.c, icon.atom("_NET_SYSTEM_TRAY_S0")).Reply()
+	if err != nil || owner.Owner == 0 {
+		t.Fatalf("no system tray in the qube: %v", err)
+	}
+	req := xproto.ClientMessageEvent{Format: 32, Window: owner.Owner, Type: icon.atom("_NET_SYSTEM_TRAY_OPCODE"),
+		Data: xproto.ClientMessageDataUnionData32New([]uint32{0, 0, id, 0, 0})}
+	xproto.SendEvent(icon.c, false, owner.Owner, xproto.EventMaskNoEvent, string(req.Bytes()))
+
+	xembed := icon.atom("_XEMBED")
+	icon.expect("XEMBED_EMBEDDED_NOTIFY", func(ev xgb.Event) bool {
+		cm, ok := ev.(xproto.ClientMessageEvent)
+		return ok && cm.Type == xembed && cm.Data.Data32[1] == 0
+	})
+	icon.expect("MapNotify", func(ev xgb.Event) bool { _, ok := ev.(xproto.MapNotifyEvent); return ok })
+	icon.fill(0, 0, 24, 24, pattern)
+	var docked, dumped, shown bool
+	for _, m := range d.quiet(300 * time.Millisecond) {
+		if m.h.Window != id {
+			continue
+		}
+		switch m.m.(type) {
+		case guiproto.Dock:
+			docked = true
+		case guiproto.WindowDump:
+			dumped = docked
+		case guiproto.ShmImage:
+			shown = dumped
+		case guiproto.MapInfo:
+			t.Error("a docked icon was sent MSG_MAP")
+		}
+	}
+	if !docked || !dumped || !shown {
+		t.Fatalf("DOCK %v, then WINDOW_DUMP %v, then SHMIMAGE %v", docked, dumped, shown)
+	}
+	d.checkPixels(id, Rect{0, 0, 24, 24}, pattern)
+
+	// A restarted daemon gets the icon docked again.
+	d.c.Close()
+	d = dialDaemon(t, socket, region)
+	expect[guiproto.Create](d, id)
+	expect[guiproto.Dock](d, id)
+	expect[guiproto.ShmImage](d, id)
+	d.checkPixels(id, Rect{0, 0, 24, 24}, pattern)
+}

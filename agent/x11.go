@@ -33,6 +33,7 @@ type Window struct {
 	Border           int
 	OverrideRedirect bool
 	Mapped           bool
+	Docked           bool // a tray icon (XEmbed)
 
 	Name            string // UTF-8, from _NET_WM_NAME or WM_NAME
 	Class, Instance string // WM_CLASS res_class, res_name
@@ -68,13 +69,22 @@ type Change interface{ isChange() }
 
 // Changes reported by Handle.
 type (
-	Created         struct{ W *Window }
-	Destroyed       struct{ ID xproto.Window }
-	Mapped          struct{ W *Window }
-	Unmapped        struct{ W *Window }
-	Configured      struct{ W *Window; Resized bool }
-	PropertyChanged struct{ W *Window; What Prop }
-	Damaged         struct{ W *Window; Rect Rect }
+	Created    struct{ W *Window }
+	Destroyed  struct{ ID xproto.Window }
+	Mapped     struct{ W *Window }
+	Unmapped   struct{ W *Window }
+	Configured struct {
+		W       *Window
+		Resized bool
+	}
+	PropertyChanged struct {
+		W    *Window
+		What Prop
+	}
+	Damaged struct {
+		W    *Window
+		Rect Rect
+	}
 	// ClipboardConverted ends a RequestClipboard: the selection's text,
 	// already cut to the limit (Truncated tells whether it was longer).
 	ClipboardConverted struct {
@@ -149,7 +159,7 @@ func (x *X) init() error {
 	}
 	scr := xproto.Setup(c).DefaultScreen(c)
 	x.root, x.width, x.height = scr.Root, int(scr.WidthInPixels), int(scr.HeightInPixels)
-	if err := x.atoms.intern(c); err != nil {
+	if err := x.atoms.intern(c, int(c.DefaultScreen)); err != nil {
 		return err
 	}
 	stub, err := xproto.NewWindowId(c)
@@ -166,6 +176,9 @@ func (x *X) init() error {
 	if err := xproto.ChangeWindowAttributesChecked(c, x.root, xproto.CwEventMask,
 		[]uint32{xproto.EventMaskSubstructureNotify}).Check(); err != nil {
 		return fmt.Errorf("watch the root window: %w", err)
+	}
+	if err := x.becomeTray(); err != nil {
+		return err
 	}
 	if err := xfixes.SelectCursorInputChecked(c, x.root, xfixes.CursorNotifyMaskDisplayCursor).Check(); err != nil {
 		return fmt.Errorf("watch the cursor with XFIXES: %w", err)
@@ -347,8 +360,12 @@ func (x *X) Handle(ev xgb.Event) []Change {
 	case xfixes.CursorNotifyEvent:
 		return []Change{CursorChanged{cursorID(x.cursorName(e.Name))}}
 	case xproto.ClientMessageEvent:
-		if e.Type == x.atoms.netWMState && e.Format == 32 {
+		switch {
+		case e.Format != 32:
+		case e.Type == x.atoms.netWMState:
 			x.netWMStateRequest(e)
+		case e.Type == x.atoms.trayOpcode && e.Window == x.stub:
+			return x.trayRequest(e)
 		}
 	case xproto.SelectionNotifyEvent:
 		return x.clipNotify(e)

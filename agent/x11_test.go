@@ -299,7 +299,10 @@ func TestInputInjection(t *testing.T) {
 		if err := a.x.Button(win, false, b, 17, 23); err != nil {
 			t.Fatal(err)
 		}
-		tc.expect("ButtonRelease", func(ev xgb.Event) bool { r, ok := ev.(xproto.ButtonReleaseEvent); return ok && r.Detail == xproto.Button(b) })
+		tc.expect("ButtonRelease", func(ev xgb.Event) bool {
+			r, ok := ev.(xproto.ButtonReleaseEvent)
+			return ok && r.Detail == xproto.Button(b)
+		})
 	}
 	if err := a.x.Motion(win, 150, 3); err != nil {
 		t.Fatal(err)
