@@ -37,6 +37,9 @@ type Recording struct {
 func Dir(tb testing.TB) string {
 	tb.Helper()
 	if d := os.Getenv(FixturesEnv); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "INDEX.md")); err != nil {
+			testenv.Missing(tb, "qubesd recordings not found at $%s=%s", FixturesEnv, d)
+		}
 		return d
 	}
 	wd, err := os.Getwd()
