@@ -269,7 +269,7 @@ func newHarness(t *testing.T, qs []fakeQube, size fyne.Size) *harness {
 	b := newFakeBackend(qs)
 	h := &harness{t: t, w: w, b: b, ui: make(uiLoop, 10000)}
 	h.m = New(w, b, a.Preferences())
-	h.m.ui = h.ui.do
+	h.m.SetUIRunner(h.ui.do)
 	w.SetContent(h.m.Content())
 	w.Resize(size)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -54,7 +54,7 @@ type Manager struct {
 	notice   string   // last event worth telling, e.g. a failed start
 
 	ctx context.Context
-	ui  func(func()) // runs a function on the UI goroutine
+	ui  func(func()) // runs a function on the UI goroutine; see SetUIRunner
 
 	mu      sync.Mutex // guards inbox and pending
 	inbox   inbox
@@ -83,6 +83,33 @@ func New(win fyne.Window, b Backend, prefs fyne.Preferences) *Manager {
 	m.build()
 	return m
 }
+
+// SetUIRunner replaces fyne.Do as the way background work reaches the UI
+// goroutine. Tests with Fyne's test driver, whose fyne.Do runs at once on
+// the calling goroutine, use it to keep every widget on one goroutine.
+// Call it before Run.
+func (m *Manager) SetUIRunner(run func(func())) { m.ui = run }
+
+// Shown is the number of rows the table shows.
+func (m *Manager) Shown() int { return m.model.Len() }
+
+// RowText is what the table shows for a qube, cell by cell (the label
+// column as the label's name), or nil when its row is not shown.
+func (m *Manager) RowText(name string) []string {
+	i := m.model.Index(name)
+	if i < 0 {
+		return nil
+	}
+	r := m.model.Row(i)
+	cells := make([]string, numColumns)
+	for c := range numColumns {
+		cells[c] = r.Text(c)
+	}
+	return cells
+}
+
+// Status is the status bar's text.
+func (m *Manager) Status() string { return m.status.Text }
 
 // Content is the window content.
 func (m *Manager) Content() fyne.CanvasObject { return m.content }
