@@ -236,3 +236,38 @@ func TestSocketPath(t *testing.T) {
 		t.Error("relative display without XDG_RUNTIME_DIR accepted")
 	}
 }
+
+func TestRawRequests(t *testing.T) {
+	c, s := newPair(t)
+	m := &Raw{Name: "zwp_virtual_keyboard_manager_v1", Max: 1}
+	if err := c.register(m, 1); err != nil {
+		t.Fatal(err)
+	}
+	child := &Raw{Name: "zwp_virtual_keyboard_v1", Max: 1}
+	id, err := m.NewChild(child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Request(0, 1, false, func(b *wire.Builder) { b.Object(1); b.Object(id) }); err != nil {
+		t.Fatal(err)
+	}
+	got := s.request()
+	if got.Sender != m.ID() || got.Opcode != 0 || len(got.Body) != 8 || wire.ObjectID(got.Body[4]) != id {
+		t.Fatalf("raw request %+v %v", got.Header, got.Body)
+	}
+	if err := child.Request(3, 2, true, func(*wire.Builder) {}); err == nil {
+		t.Error("version-2 request sent on a version-1 object")
+	}
+	if err := child.Request(3, 1, true, func(*wire.Builder) {}); err != nil {
+		t.Fatal(err)
+	}
+	s.request()
+	if err := child.Request(1, 1, false, func(*wire.Builder) {}); err == nil {
+		t.Error("request sent after the destructor")
+	}
+	// Events on a raw object without a decoder end the connection.
+	s.event(child.ID(), 0, nil)
+	if err := dispatchOne(t, c); err == nil {
+		t.Error("event without decoder accepted")
+	}
+}
