@@ -30,6 +30,7 @@ func waitRegistered(t *testing.T, c *dbus.Conn, name string) {
 		for _, s := range list {
 			// The Haskell watcher lists bus names, KDE's "name/path".
 			if s == name || s == name+string(ItemPath) {
+				t.Logf("the watcher lists the item as %q", s)
 				return
 			}
 		}
@@ -59,10 +60,20 @@ type fixture struct {
 	clicks  chan int32
 }
 
-func startItem(t *testing.T) fixture {
+// watchers are the real StatusNotifierWatcher implementations the item is
+// tested with.
+var watchers = []struct {
+	name  string
+	start func(testing.TB, *testenv.Bus) *testenv.Proc
+}{
+	{"haskell", testenv.StartSNIWatcher}, // Debian haskell-status-notifier-item-utils
+	{"kde", testenv.StartKDEWatcher},     // kded5 from plasma-workspace
+}
+
+func startItem(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testenv.Proc) fixture {
 	t.Helper()
 	bus := testenv.StartDBus(t)
-	w := testenv.StartSNIWatcher(t, bus)
+	w := startWatcher(t, bus)
 	clicks := make(chan int32, 4)
 	m := NewMenu(func(id int32) { clicks <- id })
 	if err := m.Set(testMenu()); err != nil {
@@ -83,7 +94,13 @@ func startItem(t *testing.T) fixture {
 }
 
 func TestItemRegistersAndExposesProperties(t *testing.T) {
-	f := startItem(t)
+	for _, w := range watchers {
+		t.Run(w.name, func(t *testing.T) { testItemProperties(t, w.start) })
+	}
+}
+
+func testItemProperties(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testenv.Proc) {
+	f := startItem(t, startWatcher)
 	it, host := f.item, f.host
 	call := host.Object(it.BusName(), ItemPath).Call("org.freedesktop.DBus.Properties.GetAll", 0, ItemInterface)
 	if call.Err != nil {
@@ -175,7 +192,7 @@ func child(t *testing.T, l wireLayout, i int) wireLayout {
 }
 
 func TestMenuLayoutEventsAndUpdates(t *testing.T) {
-	f := startItem(t)
+	f := startItem(t, testenv.StartSNIWatcher)
 	it, host, clicks := f.item, f.host, f.clicks
 	rev, root := getLayout(t, host, it.BusName(), 0)
 	if root.ID != 0 || len(root.Children) != 3 {
@@ -303,7 +320,13 @@ func nextSignal(t *testing.T, ch chan *dbus.Signal) *dbus.Signal {
 }
 
 func TestItemReregistersWhenWatcherRestarts(t *testing.T) {
-	f := startItem(t)
+	for _, w := range watchers {
+		t.Run(w.name, func(t *testing.T) { testReregister(t, w.start) })
+	}
+}
+
+func testReregister(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testenv.Proc) {
+	f := startItem(t, startWatcher)
 	it, host := f.item, f.host
 	first := it.Registrations()
 	f.watcher.Stop()
@@ -312,7 +335,7 @@ func TestItemReregistersWhenWatcherRestarts(t *testing.T) {
 	}
 	// The item must outlive the missing watcher and find the next one.
 	time.Sleep(100 * time.Millisecond)
-	testenv.StartSNIWatcher(t, f.bus)
+	startWatcher(t, f.bus)
 	waitRegistered(t, host, it.BusName())
 	if it.Registrations() <= first {
 		t.Fatalf("registrations %d after watcher restart, was %d", it.Registrations(), first)

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,7 +189,9 @@ func (f *fixture) waitItem(t *testing.T) string {
 		v, err := f.host.Object(sni.WatcherName, sni.WatcherPath).GetProperty(sni.WatcherInterface + ".RegisteredStatusNotifierItems")
 		if err == nil {
 			if list := v.Value().([]string); len(list) == 1 {
-				return list[0]
+				// KDE's watcher lists "name/path", the Haskell one the name.
+				name, _, _ := strings.Cut(list[0], "/")
+				return name
 			}
 		}
 		if time.Now().After(deadline) {
@@ -566,6 +569,15 @@ func TestTraySurvivesDaemonAndWatcherRestarts(t *testing.T) {
 }
 
 func TestTrayWithoutWatcherWaitsForOne(t *testing.T) {
+	for _, w := range []struct {
+		name  string
+		start func(testing.TB, *testenv.Bus) *testenv.Proc
+	}{{"haskell", testenv.StartSNIWatcher}, {"kde", testenv.StartKDEWatcher}} {
+		t.Run(w.name, func(t *testing.T) { testWithoutWatcher(t, w.start) })
+	}
+}
+
+func testWithoutWatcher(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testenv.Proc) {
 	bus := testenv.StartDBus(t)
 	d := standardQubes()
 	tr := New(Options{Source: d, Retry: 30 * time.Millisecond, Logf: t.Logf})
@@ -579,7 +591,7 @@ func TestTrayWithoutWatcherWaitsForOne(t *testing.T) {
 	default:
 	}
 	f := &fixture{bus: bus, host: bus.Conn(t)}
-	testenv.StartSNIWatcher(t, bus)
+	startWatcher(t, bus)
 	f.item = f.waitItem(t)
 	f.waitMenu(t, "dom0", "sys-net", "work", "---", "Qube Manager")
 	cancel()
