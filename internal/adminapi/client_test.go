@@ -157,7 +157,7 @@ func TestWatchReconnectResync(t *testing.T) {
 	if !reflect.DeepEqual(log, want) {
 		t.Errorf("got %q\nwant %q", log, want)
 	}
-	if len(errs) != 1 {
+	if len(errs) != 1 || !errors.Is(errs[0], adminapi.ErrStreamEnded) {
 		t.Errorf("errors before reconnects: %v", errs)
 	}
 	reqs := srv.Requests()

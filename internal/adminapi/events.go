@@ -187,7 +187,8 @@ func AppendEvent(b []byte, ev Event) []byte {
 	return append(b, 0)
 }
 
-// WriteEvent writes one event in a single write.
+// WriteEvent writes one event in a single Write, so goroutines sharing a
+// net.Conn never interleave their events.
 func WriteEvent(w io.Writer, ev Event) error {
 	for _, s := range append([]string{ev.Subject, ev.Name}, argStrings(ev.Args)...) {
 		if strings.IndexByte(s, 0) >= 0 {

@@ -86,8 +86,9 @@ func (c *Client) Watch(ctx context.Context, o WatchOptions, handle func(Event)) 
 	}
 }
 
-// errStreamEnded reports a stream the server closed.
-var errStreamEnded = errors.New("qubesd ended the event stream")
+// ErrStreamEnded is what Watch hands OnError when the server closed the
+// stream (qubesd restarted).
+var ErrStreamEnded = errors.New("qubesd ended the event stream")
 
 func (c *Client) watchOnce(ctx context.Context, o WatchOptions, handle func(Event)) error {
 	s, err := c.OpenStream(ctx, c.Request(o.Method, "", o.Dest, nil))
@@ -98,7 +99,7 @@ func (c *Client) watchOnce(ctx context.Context, o WatchOptions, handle func(Even
 	for {
 		ev, err := s.Next()
 		if err == io.EOF {
-			return errStreamEnded
+			return ErrStreamEnded
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Method, err)
