@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -50,7 +51,8 @@ type winState struct {
 	buf      *Buffer   // current buffer announced with WINDOW_DUMP, or nil
 	dumped   bool      // buf announced since the last map
 	retired  []*Buffer // one entry per unacked dump: the buffer it replaced, or nil
-	damage   []Rect
+	damage   []Rect // rectangles to copy at the next flush (a whole new buffer)
+	dirty    bool   // X reported damage not yet taken
 	waitDead bool // its ID waits for the DESTROY ack of an earlier window
 }
 
@@ -78,6 +80,32 @@ func New(display string, region *transport.Region, logger *log.Logger) (*Agent, 
 // Close releases the X connection.
 func (a *Agent) Close() { a.x.Close() }
 
+// eventQueue hands X events from the pump goroutine to the session,
+// without a bound.
+type eventQueue struct {
+	mu    sync.Mutex
+	evs   []xgb.Event
+	ready chan struct{} // signalled when evs becomes non-empty
+}
+
+func (q *eventQueue) push(ev xgb.Event) {
+	q.mu.Lock()
+	q.evs = append(q.evs, ev)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (q *eventQueue) take() []xgb.Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	evs := q.evs
+	q.evs = nil
+	return evs
+}
+
 // handshakeTimeout bounds how long a connected daemon may take to answer
 // the agent's version.
 const handshakeTimeout = 10 * time.Second
@@ -92,7 +120,10 @@ type daemonMsg struct {
 // While no daemon is connected it keeps following the X windows, and it
 // replays every window to each new daemon.
 func (a *Agent) Run(ctx context.Context, accept AcceptFunc) error {
-	xev := make(chan xgb.Event, 256)
+	// The pump never blocks: if it did, xgb would stop reading replies
+	// while this goroutine waits for one.
+	var q eventQueue
+	q.ready = make(chan struct{}, 1)
 	xdone := make(chan struct{})
 	go func() {
 		defer close(xdone)
@@ -102,11 +133,7 @@ func (a *Agent) Run(ctx context.Context, accept AcceptFunc) error {
 				return
 			}
 			if ev != nil {
-				select {
-				case xev <- ev:
-				case <-ctx.Done():
-					return
-				}
+				q.push(ev)
 			}
 		}
 	}()
@@ -148,17 +175,11 @@ func (a *Agent) Run(ctx context.Context, accept AcceptFunc) error {
 			return ctx.Err()
 		case <-xdone:
 			return fmt.Errorf("the X server closed the connection")
-		case ev := <-xev:
-			a.handleX(ev)
-			// Apply everything already queued before copying damage, so a
-			// burst of drawing becomes one capture per window.
-			for more := true; more; {
-				select {
-				case ev := <-xev:
-					a.handleX(ev)
-				default:
-					more = false
-				}
+		case <-q.ready:
+			// Apply everything queued before copying damage, so a burst
+			// of drawing becomes one capture per window.
+			for _, ev := range q.take() {
+				a.handleX(ev)
 			}
 			a.flushDamage()
 		case c := <-conns:
@@ -504,9 +525,7 @@ func (a *Agent) apply(changes []Change) {
 				a.sendFlags(c.W, st)
 			}
 		case Damaged:
-			if st := a.live(c.W.ID); st != nil && c.W.Mapped && st.dumped {
-				st.damage = append(st.damage, c.Rect)
-			}
+			a.state(c.W.ID).dirty = true // taken even when unused, to re-arm it
 		case ClipboardConverted:
 			a.sendClipboard(c)
 		case CursorChanged:
@@ -531,13 +550,24 @@ const maxDamageRects = 16
 
 func (a *Agent) flushDamage() {
 	for id, st := range a.wins {
-		if len(st.damage) == 0 {
+		if len(st.damage) == 0 && !st.dirty {
 			continue
 		}
 		w := a.x.Window(id)
 		rects := st.damage
 		st.damage = nil
-		if w == nil || st.buf == nil || !st.dumped {
+		if w == nil {
+			continue
+		}
+		if st.dirty {
+			st.dirty = false
+			more, err := a.x.TakeDamage(w)
+			if err != nil {
+				a.log.Print(err)
+			}
+			rects = append(rects, more...)
+		}
+		if !w.Mapped || st.buf == nil || !st.dumped || a.live(id) == nil {
 			continue
 		}
 		if len(rects) > maxDamageRects {

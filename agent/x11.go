@@ -81,10 +81,10 @@ type (
 		W    *Window
 		What Prop
 	}
-	Damaged struct {
-		W    *Window
-		Rect Rect
-	}
+	// Damaged says win has new damage; TakeDamage fetches it. Damage
+	// reports only the first change until then, which bounds the events
+	// an application drawing fast can cause.
+	Damaged struct{ W *Window }
 	// ClipboardConverted ends a RequestClipboard: the selection's text,
 	// already cut to the limit (Truncated tells whether it was longer).
 	ClipboardConverted struct {
@@ -114,6 +114,8 @@ type X struct {
 	atoms  atoms
 
 	windows map[xproto.Window]*Window
+
+	dmgParts xfixes.Region // scratch region for TakeDamage
 
 	shmSeg  shm.Seg
 	shmBase uint64 // region size, for bounds; 0 = no MIT-SHM
@@ -159,8 +161,15 @@ func (x *X) init() error {
 	}
 	scr := xproto.Setup(c).DefaultScreen(c)
 	x.root, x.width, x.height = scr.Root, int(scr.WidthInPixels), int(scr.HeightInPixels)
-	if err := x.atoms.intern(c, int(c.DefaultScreen)); err != nil {
+	err := x.atoms.intern(c, int(c.DefaultScreen))
+	if err != nil {
 		return err
+	}
+	if x.dmgParts, err = xfixes.NewRegionId(c); err != nil {
+		return err
+	}
+	if err := xfixes.CreateRegionChecked(c, x.dmgParts, nil).Check(); err != nil {
+		return fmt.Errorf("create an XFIXES region: %w", err)
 	}
 	stub, err := xproto.NewWindowId(c)
 	if err != nil {
@@ -253,7 +262,7 @@ func (x *X) track(id xproto.Window, px, py, w, h, bw int, or bool) *Window {
 	if err != nil {
 		return nil
 	}
-	if err := damage.CreateChecked(c, dmg, xproto.Drawable(id), damage.ReportLevelRawRectangles).Check(); err != nil {
+	if err := damage.CreateChecked(c, dmg, xproto.Drawable(id), damage.ReportLevelNonEmpty).Check(); err != nil {
 		return nil
 	}
 	win := &Window{ID: id, X: px, Y: py, W: w, H: h, Border: bw, OverrideRedirect: or, damage: dmg, AcceptsFocus: true}
@@ -354,8 +363,7 @@ func (x *X) Handle(ev xgb.Event) []Change {
 		}
 	case damage.NotifyEvent:
 		if w := x.windows[xproto.Window(e.Drawable)]; w != nil {
-			a := e.Area
-			return []Change{Damaged{w, Rect{int(a.X), int(a.Y), int(a.Width), int(a.Height)}}}
+			return []Change{Damaged{w}}
 		}
 	case xfixes.CursorNotifyEvent:
 		return []Change{CursorChanged{cursorID(x.cursorName(e.Name))}}
@@ -379,3 +387,21 @@ func (x *X) Handle(ev xgb.Event) []Change {
 
 // errGone marks requests on windows that no longer exist or are unmapped.
 var errGone = errors.New("window is not mapped")
+
+// TakeDamage returns the rectangles of win damaged since the last call
+// (window coordinates) and clears them, re-arming the Damaged report.
+// It must follow every Damaged, or the window reports no more damage.
+func (x *X) TakeDamage(win *Window) ([]Rect, error) {
+	if err := damage.SubtractChecked(x.conn, win.damage, 0, x.dmgParts).Check(); err != nil {
+		return nil, fmt.Errorf("take the damage of window %#x: %w", win.ID, err)
+	}
+	r, err := xfixes.FetchRegion(x.conn, x.dmgParts).Reply()
+	if err != nil {
+		return nil, fmt.Errorf("fetch the damage of window %#x: %w", win.ID, err)
+	}
+	rects := make([]Rect, len(r.Rectangles))
+	for i, q := range r.Rectangles {
+		rects[i] = Rect{int(q.X), int(q.Y), int(q.Width), int(q.Height)}
+	}
+	return rects, nil
+}
