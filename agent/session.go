@@ -51,9 +51,9 @@ type winState struct {
 	buf      *Buffer   // current buffer announced with WINDOW_DUMP, or nil
 	dumped   bool      // buf announced since the last map
 	retired  []*Buffer // one entry per unacked dump: the buffer it replaced, or nil
-	damage   []Rect // rectangles to copy at the next flush (a whole new buffer)
-	dirty    bool   // X reported damage not yet taken
-	waitDead bool // its ID waits for the DESTROY ack of an earlier window
+	damage   []Rect    // rectangles to copy at the next flush (a whole new buffer)
+	dirty    bool      // X reported damage not yet taken
+	waitDead bool      // its ID waits for the DESTROY ack of an earlier window
 }
 
 // New opens display and prepares the agent to serve daemons, with window
