@@ -1,9 +1,11 @@
 package hostd
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/qube-desktop/qube-desktop/internal/qube"
@@ -95,8 +97,8 @@ func (s *Server) add(name string, class qube.Class, props map[string]string, tag
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if class != qube.DispVM {
-		if err := os.MkdirAll(s.homeDir(name), 0o700); err != nil {
-			return fmt.Errorf("create home of %s: %w", name, err)
+		if err := s.makeHome(name); err != nil {
+			return err
 		}
 	}
 	err := s.st.Update(func(col *store.Collection) error {
@@ -187,5 +189,20 @@ func (s *Server) remove(name string) error {
 		s.log.Printf("remove files of %s: %v", name, err)
 	}
 	s.events.emit("", "domain-delete", "vm", name)
+	return nil
+}
+
+// makeHome creates a qube's home. The directories above it are 0711 so a
+// sandbox driver running bwrap as an unprivileged user can reach the home
+// it hands to that user, without being able to list other qubes.
+func (s *Server) makeHome(name string) error {
+	for _, d := range []string{filepath.Dir(s.qubeDir(name)), s.qubeDir(name)} {
+		if err := os.Mkdir(d, 0o711); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create directory of %s: %w", name, err)
+		}
+	}
+	if err := os.Mkdir(s.homeDir(name), 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create home of %s: %w", name, err)
+	}
 	return nil
 }

@@ -44,6 +44,12 @@ type qinit struct {
 }
 
 func runInit() error {
+	// Close what bwrap was handed besides the control socket: the info
+	// pipe and the fds of the host's root, the home and this executable.
+	// An O_PATH fd of the host's / would let the qube leave its mounts.
+	for fd := 4; fd <= 7; fd++ {
+		unix.Close(fd)
+	}
 	ctlFile := os.NewFile(3, "control")
 	syscall.CloseOnExec(3)
 	ctl, err := net.FileConn(ctlFile)

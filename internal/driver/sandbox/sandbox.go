@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,6 +43,11 @@ type Config struct {
 	LogDir string
 	// StartTimeout bounds the wait for a qube's init; 0 means 10 s.
 	StartTimeout time.Duration
+	// UID and GID, when UID is not 0, are the host user bwrap runs as
+	// (the daemon must be root). A root daemon should set them: inside
+	// the user namespace the qube's uid 1000 is the host uid bwrap runs
+	// as, so with root it could read every root-owned file of the host.
+	UID, GID int
 }
 
 // Driver runs sandbox qubes. Create it with New.
@@ -132,10 +139,21 @@ func (d *Driver) Power(name string) driver.Power {
 }
 
 const (
-	initPath = "/run/qube-init"
 	homePath = "/home/user"
 	basePATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
+
+// Files bwrap gets besides the control socket (3) and info pipe (4): it
+// binds them by fd, so it needs no search permission on their directories
+// when it runs as an unprivileged user.
+const (
+	rootFD = 5
+	homeFD = 6
+	initFD = 7
+)
+
+// private are the host paths every qube gets empty.
+var private = []string{"/tmp", "/var/tmp", "/run", "/home", "/root"}
 
 // bwrapArgs builds the sandbox for spec.
 func (d *Driver) bwrapArgs(spec driver.Spec) []string {
@@ -153,34 +171,35 @@ func (d *Driver) bwrapArgs(spec driver.Spec) []string {
 		a = append(a, "--unshare-net")
 	}
 	if spec.RootWritable && spec.Root != "" {
-		a = append(a, "--bind", root, "/")
+		a = append(a, "--bind-fd", strconv.Itoa(rootFD), "/")
 	} else {
-		a = append(a, "--ro-bind", root, "/")
+		a = append(a, "--ro-bind-fd", strconv.Itoa(rootFD), "/")
 	}
 	a = append(a, "--dev", "/dev", "--proc", "/proc")
-	for _, p := range []string{"/tmp", "/var/tmp", "/run", "/home", "/root"} {
+	for _, p := range private {
 		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
 			a = append(a, "--tmpfs", p)
 		}
 	}
 	if root == "/" {
 		for _, p := range d.cfg.Hide {
-			if _, err := os.Stat(p); err == nil {
+			if _, err := os.Stat(p); err == nil && !underPrivate(p) {
 				a = append(a, "--tmpfs", p)
 			}
 		}
 	}
 	if spec.Home != "" {
-		a = append(a, "--bind", spec.Home, homePath)
+		a = append(a, "--bind-fd", strconv.Itoa(homeFD), homePath)
 	} else {
 		a = append(a, "--dir", homePath)
 	}
-	a = append(a, "--ro-bind", d.cfg.Init, initPath,
-		"--chdir", homePath, "--clearenv",
+	// The init is executed through its fd, so bwrap needs no access to
+	// the directory of the daemon's executable.
+	a = append(a, "--chdir", homePath, "--clearenv",
 		"--setenv", "HOME", homePath, "--setenv", "USER", "user",
 		"--setenv", "PATH", basePATH, "--setenv", "QUBE_NAME", spec.Name,
 		"--setenv", initEnv, "1",
-		"--info-fd", "4", initPath)
+		"--info-fd", "4", "/proc/self/fd/"+strconv.Itoa(initFD))
 	return a
 }
 
@@ -214,7 +233,107 @@ func (d *Driver) Start(spec driver.Spec) error {
 	return nil
 }
 
+// underPrivate reports whether p lies in a path every qube gets empty, so
+// it needs no mask of its own (and bwrap could not reach it to add one).
+func underPrivate(p string) bool {
+	for _, q := range private {
+		if p == q || strings.HasPrefix(p, q+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// openPath opens a file or directory for bwrap's --bind-fd.
+func openPath(p string) (*os.File, error) {
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	return os.NewFile(uintptr(fd), p), nil
+}
+
+// bindFiles opens what bwrapArgs binds by fd: root, home (or /dev/null
+// as a placeholder when there is none) and the init.
+func (d *Driver) bindFiles(spec driver.Spec) ([]*os.File, error) {
+	root := spec.Root
+	if root == "" {
+		root = "/"
+	}
+	home := spec.Home
+	if home == "" {
+		home = os.DevNull
+	} else if d.cfg.UID != 0 {
+		if err := searchable(filepath.Dir(home)); err != nil {
+			return nil, fmt.Errorf("bwrap runs as uid %d and cannot reach the home of %s: %w", d.cfg.UID, spec.Name, err)
+		}
+		if err := chownTree(home, d.cfg.UID, d.cfg.GID); err != nil {
+			return nil, fmt.Errorf("give the home of %s to uid %d: %w", spec.Name, d.cfg.UID, err)
+		}
+	}
+	var files []*os.File
+	for i, p := range []string{root, home, d.cfg.Init} {
+		f, err := openPath(p)
+		if i == 2 {
+			f, err = os.Open(p)
+		}
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// searchable checks that every directory from / to dir lets others
+// through (o+x), as bwrap running as the sandbox user resolves the home's
+// path even when given its fd.
+func searchable(dir string) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("%s is not searchable by other users (chmod o+x %s, or keep the data directory elsewhere)", d, d)
+		}
+		if d == "/" {
+			return nil
+		}
+	}
+}
+
+// chownTree hands a home to the sandbox user; it walks the tree only when
+// the top directory belongs to someone else (a first start, or a changed uid).
+func chownTree(dir string, uid, gid int) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == gid {
+		return nil
+	}
+	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
 func (d *Driver) start(spec driver.Spec) (*sandbox, error) {
+	binds, err := d.bindFiles(spec)
+	if err != nil {
+		return nil, fmt.Errorf("start qube %s: %w", spec.Name, err)
+	}
+	defer func() {
+		for _, f := range binds {
+			f.Close()
+		}
+	}()
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
@@ -228,9 +347,12 @@ func (d *Driver) start(spec driver.Spec) (*sandbox, error) {
 	}
 	var stderr strings.Builder
 	cmd := exec.Command(d.cfg.Bwrap, d.bwrapArgs(spec)...)
-	cmd.ExtraFiles = []*os.File{ctlChild, infoW}
+	cmd.ExtraFiles = append([]*os.File{ctlChild, infoW}, binds...)
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if d.cfg.UID != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(d.cfg.UID), Gid: uint32(d.cfg.GID)}
+	}
 	errc := make(chan error, 1)
 	d.spawn <- spawnReq{cmd, errc}
 	err = <-errc

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,7 +92,8 @@ func TestIsolation(t *testing.T) {
 		{"ls -A /home", "user\n"},
 		{"test -e " + filepath.Join(secret, "secret") + " && echo visible || echo hidden", "hidden\n"},
 		{"test -e " + hostTmp.Name() + " && echo visible || echo hidden", "hidden\n"},
-		{"cat /proc/1/cmdline | tr '\\0' ' '; echo", initPath + " \n"},
+		{"cat /proc/1/cmdline | tr '\\0' ' '; echo", "/proc/self/fd/7 \n"},
+		{"for f in /proc/1/fd/*; do test -d $f && echo init holds a directory fd $f; done; true", ""},
 		{"ls /proc | grep -c '^[0-9]'", "3\n"}, // init, sh, ls (grep too?) checked below
 		{"grep -c : /proc/net/dev", "1\n"},     // only lo
 		{"touch /usr/qube-was-here 2>/dev/null && echo rw || echo ro", "ro\n"},
@@ -247,8 +249,16 @@ func TestShutdownForcedAfterTimeout(t *testing.T) {
 	if err := d.Start(driver.Spec{Name: "stubborn"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Run("stubborn", []string{"sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"}, driver.RunOptions{}); err != nil {
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	_, err := d.Run("stubborn", []string{"sh", "-c", "trap '' TERM; echo trapped; while :; do sleep 0.05; done"}, driver.RunOptions{Stdout: w})
+	w.Close()
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Shut down only once the shell ignores SIGTERM.
+	if b := make([]byte, 8); func() bool { n, _ := io.ReadFull(r, b); return string(b[:n]) != "trapped\n" }() {
+		t.Fatal("shell did not start")
 	}
 	start := time.Now()
 	if err := d.Shutdown("stubborn", 700*time.Millisecond); err != nil {
@@ -283,4 +293,47 @@ func TestServicesStartWithQube(t *testing.T) {
 		t.Fatal("qube with a broken service started")
 	}
 	waitHalted(t, d, "bad")
+}
+
+// A root daemon runs bwrap as an unprivileged user: the qube cannot read
+// what only root may read, and its home still works.
+func TestRootDaemonDropsToSandboxUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs a root daemon")
+	}
+	testenv.NeedCommands(t, "bwrap")
+	d, err := New(Config{UID: 65534, GID: 65534})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// A home under a root-only directory (as in /root/.local/share) is
+	// refused with advice; one under traversable directories works.
+	tmp := t.TempDir()
+	os.Chmod(tmp, 0o700)
+	if err := d.Start(driver.Spec{Name: "dropped", Home: mkdirs(t, tmp, "home")}); err == nil ||
+		!strings.Contains(err.Error(), "chmod o+x") {
+		t.Fatalf("home behind a 0700 directory: %v", err)
+	}
+	os.Chmod(tmp, 0o711)
+	os.Chmod(filepath.Dir(tmp), 0o711)
+	home := mkdirs(t, tmp, "home")
+	if err := d.Start(driver.Spec{Name: "dropped", Home: home}); err != nil {
+		t.Fatal(err)
+	}
+	if got, code := sh(t, d, "dropped", "cat /etc/shadow >/dev/null 2>&1 && echo readable || echo denied; id -u; echo x > ~/f && cat ~/f"); got != "denied\n1000\nx\n" || code != 0 {
+		t.Errorf("got %q", got)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(home, "f"), &st); err != nil || st.Uid != 65534 {
+		t.Errorf("home file owner %d, %v", st.Uid, err)
+	}
+}
+
+func mkdirs(t *testing.T, parent, name string) string {
+	p := filepath.Join(parent, name)
+	if err := os.MkdirAll(p, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
