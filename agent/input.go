@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/jezek/xgb/xproto"
 	"github.com/jezek/xgb/xtest"
@@ -18,8 +19,8 @@ func (x *X) Key(press bool, keycode uint8) error {
 
 // Motion moves the pointer to (wx, wy) inside win.
 func (x *X) Motion(win *Window, wx, wy int) error {
-	rx, ry := win.X+win.Border+wx, win.Y+win.Border+wy
-	return xtest.FakeInputChecked(x.conn, xproto.MotionNotify, 0, 0, x.root, int16(rx), int16(ry), 0).Check()
+	rx, ry := clamp16(win.X+win.Border+wx), clamp16(win.Y+win.Border+wy)
+	return xtest.FakeInputChecked(x.conn, xproto.MotionNotify, 0, 0, x.root, rx, ry, 0).Check()
 }
 
 // Button moves the pointer to (wx, wy) inside win, then presses or releases
@@ -114,3 +115,6 @@ func (x *X) MoveResize(win *Window, px, py, w, h int) error {
 func (x *X) MapWindow(win *Window) error {
 	return xproto.MapWindowChecked(x.conn, win.ID).Check()
 }
+
+// clamp16 keeps a root coordinate inside X's 16 bits instead of wrapping.
+func clamp16(v int) int16 { return int16(min(max(v, math.MinInt16), math.MaxInt16)) }

@@ -39,6 +39,7 @@ type Agent struct {
 	pointer xproto.Window // window of the daemon's last pointer event
 
 	conn     io.ReadWriteCloser // nil while no daemon is connected
+	writeErr error              // the connection failed; the reader will notice
 	connDone chan struct{}      // closed when conn is dropped
 	version  guiproto.Version
 }
@@ -139,6 +140,7 @@ func (a *Agent) Run(ctx context.Context, accept AcceptFunc) error {
 	}()
 
 	conns := make(chan io.ReadWriteCloser)
+	acceptErr := make(chan error, 1)
 	acceptCtx, stopAccept := context.WithCancel(ctx)
 	defer stopAccept()
 	next := func() {
@@ -146,7 +148,7 @@ func (a *Agent) Run(ctx context.Context, accept AcceptFunc) error {
 			c, err := accept(acceptCtx)
 			if err != nil {
 				if acceptCtx.Err() == nil {
-					a.log.Printf("accept daemon: %v", err)
+					acceptErr <- fmt.Errorf("wait for the GUI daemon: %w", err)
 				}
 				return
 			}
@@ -175,6 +177,8 @@ func (a *Agent) Run(ctx context.Context, accept AcceptFunc) error {
 			return ctx.Err()
 		case <-xdone:
 			return fmt.Errorf("the X server closed the connection")
+		case err := <-acceptErr:
+			return err
 		case <-q.ready:
 			// Apply everything queued before copying damage, so a burst
 			// of drawing becomes one capture per window.
@@ -227,7 +231,7 @@ func (a *Agent) connect(c io.ReadWriteCloser) chan daemonMsg {
 		c.Close()
 		return nil
 	}
-	a.conn, a.version, a.connDone = c, v, make(chan struct{})
+	a.conn, a.version, a.connDone, a.writeErr = c, v, make(chan struct{}), nil
 	msgs, done := make(chan daemonMsg, 64), a.connDone
 	go func() {
 		for {
@@ -273,11 +277,12 @@ func (a *Agent) disconnect() {
 }
 
 func (a *Agent) send(id xproto.Window, m guiproto.Message) {
-	if a.conn == nil {
+	if a.conn == nil || a.writeErr != nil {
 		return
 	}
 	if err := guiproto.WriteMessage(a.conn, uint32(id), m); err != nil {
 		a.log.Printf("send %s: %v", m.Type(), err)
+		a.writeErr = err
 		a.conn.Close() // the reader sees the error and disconnects
 	}
 }
