@@ -192,10 +192,20 @@ func TestPauseKillAndStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
-	st, err := d.Stats("busy")
-	if err != nil || st.CPUTime < 200*time.Millisecond || st.MemoryKB == 0 {
-		t.Fatalf("stats of a busy qube: %+v, %v", st, err)
+	// CPU time grows while the loop spins (slowly on a loaded machine).
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, err := d.Stats("busy")
+		if err != nil || st.MemoryKB == 0 {
+			t.Fatalf("stats of a busy qube: %+v, %v", st, err)
+		}
+		if st.CPUTime >= 200*time.Millisecond {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("busy qube used only %v CPU", st.CPUTime)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	s, _ := d.get("busy")
 	pids := nsProcs(s.initPID)
