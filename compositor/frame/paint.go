@@ -92,11 +92,16 @@ func (p *XRGB) Fill(r image.Rectangle, c color.RGBA) {
 	}
 }
 
-// Paint draws the whole frame into dst (frame-sized): everything in the
-// label colour, then the title text in the title bar, clipped so it never
-// leaves the bar.
+// Paint draws the frame into dst (frame-sized): the border and title bar
+// in the label colour, then the title text, clipped so it never leaves the
+// bar. The content area is left alone: the content subsurface covers it.
 func Paint(dst *XRGB, s Style, title string) {
-	dst.Fill(dst.Rect, s.Label)
+	l, t, r, b := s.Insets()
+	w, h := dst.Rect.Dx(), dst.Rect.Dy()
+	dst.Fill(image.Rect(0, 0, w, t), s.Label)
+	dst.Fill(image.Rect(0, h-b, w, h), s.Label)
+	dst.Fill(image.Rect(0, t, l, h-b), s.Label)
+	dst.Fill(image.Rect(w-r, t, w, h-b), s.Label)
 	if s.TitleBar <= 0 {
 		return
 	}

@@ -24,11 +24,18 @@ func TestPaintKeepsTextInTheBar(t *testing.T) {
 		t.Fatalf("text on yellow is %v, want black", text)
 	}
 	bar := image.Rect(s.Border, s.Border, fw-s.Border, s.Border+s.TitleBar)
+	l, top, _, _ := s.Insets()
+	content := image.Rect(l, top, l+60, top+20)
 	var inBar int
 	for y := range fh {
 		for x := range fw {
 			c := img.At(x, y).(color.RGBA)
 			switch {
+			case image.Pt(x, y).In(content):
+				if pix[(y*fw+x)*4] != 0 {
+					t.Fatalf("content area pixel (%d,%d) painted", x, y)
+				}
+				continue
 			case c == text && image.Pt(x, y).In(bar):
 				inBar++
 			case c != s.Label:
