@@ -271,3 +271,10 @@ func TestRawRequests(t *testing.T) {
 		t.Error("event without decoder accepted")
 	}
 }
+
+func TestUint32s(t *testing.T) {
+	got := Uint32s([]byte{1, 0, 0, 0, 4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 9})
+	if len(got) != 3 || got[0] != uint32(XdgToplevelStateMaximized) || got[1] != uint32(XdgToplevelStateActivated) || got[2] != 0xffffffff {
+		t.Fatalf("got %v", got)
+	}
+}

@@ -87,3 +87,14 @@ func (m *Memfd) Close() error {
 	}
 	return err
 }
+
+// Uint32s reads a wl_array of uint32 values (such as the states of
+// xdg_toplevel.configure or the keys of wl_keyboard.enter); a trailing
+// partial value is ignored.
+func Uint32s(a []byte) []uint32 {
+	v := make([]uint32, len(a)/4)
+	for i := range v {
+		v[i] = uint32(a[4*i]) | uint32(a[4*i+1])<<8 | uint32(a[4*i+2])<<16 | uint32(a[4*i+3])<<24
+	}
+	return v
+}
