@@ -3,7 +3,9 @@ package agent
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/qube-desktop/qube-desktop/internal/guiproto"
 )
@@ -75,4 +77,22 @@ func FuzzDaemonStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		readDaemonStream(bytes.NewReader(b))
 	})
+}
+
+func TestTruncateTitle(t *testing.T) {
+	short := "a short title"
+	if got := truncateTitle(short); got != short {
+		t.Errorf("short title changed to %q", got)
+	}
+	long := ""
+	for len(long) < 200 {
+		long += "ab€" // 5 bytes, the euro sign 3 of them
+	}
+	got := truncateTitle(long)
+	if len(got) > guiproto.MaxTitleLen || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
+		t.Fatalf("truncated title %q (%d bytes)", got, len(got))
+	}
+	if !strings.HasPrefix(long, strings.TrimSuffix(got, "…")) || len(got) < guiproto.MaxTitleLen-5 {
+		t.Errorf("truncated title %q is not the longest prefix that fits", got)
+	}
 }

@@ -52,7 +52,6 @@ type winState struct {
 	buf      *Buffer   // current buffer announced with WINDOW_DUMP, or nil
 	dumped   bool      // buf announced since the last map
 	retired  []*Buffer // one entry per unacked dump: the buffer it replaced, or nil
-	damage   []Rect    // rectangles to copy at the next flush (a whole new buffer)
 	dirty    bool      // X reported damage not yet taken
 	waitDead bool      // its ID waits for the DESTROY ack of an earlier window
 }
@@ -271,7 +270,7 @@ func (a *Agent) disconnect() {
 		for _, b := range st.retired {
 			a.free(b)
 		}
-		st.retired, st.created, st.dumped, st.waitDead, st.damage = nil, false, false, false, nil
+		st.retired, st.created, st.dumped, st.waitDead = nil, false, false, false
 		st.conf, st.flags = guiproto.Configure{}, 0
 	}
 }
@@ -318,7 +317,7 @@ func (a *Agent) replay(w *Window) {
 // itself, so there is no MAP.
 func (a *Agent) showDocked(w *Window, st *winState) {
 	if a.ensureBuffer(w, st) {
-		st.damage = append(st.damage[:0], Rect{0, 0, w.W, w.H})
+		a.sendFull(w)
 	}
 }
 
@@ -385,12 +384,17 @@ func (a *Agent) mapWindow(w *Window, st *winState) {
 	a.sendName(w)
 	st.flags = 0
 	a.sendFlags(w, st)
-	st.damage = append(st.damage[:0], Rect{0, 0, w.W, w.H})
+	a.sendFull(w)
+}
+
+// sendFull tells the daemon that the whole buffer is new.
+func (a *Agent) sendFull(w *Window) {
+	a.send(w.ID, guiproto.ShmImage{Width: uint32(w.W), Height: uint32(w.H)})
 }
 
 // ensureBuffer makes sure the daemon has a dump of a buffer of the
-// window's current size; the old buffer is freed only when the daemon acks
-// the new dump.
+// window's current size, filled before it is announced; the old buffer is
+// freed only when the daemon acks the new dump.
 func (a *Agent) ensureBuffer(w *Window, st *winState) bool {
 	if w.W <= 0 || w.H <= 0 {
 		return false
@@ -411,11 +415,11 @@ func (a *Agent) ensureBuffer(w *Window, st *winState) bool {
 		}
 		old = st.buf
 		st.buf, st.dumped = &Buffer{Off: off, W: w.W, H: w.H, Mem: mem}, false
+	}
+	if !st.dumped && a.conn != nil {
 		if _, err := a.x.Capture(w, st.buf, Rect{0, 0, w.W, w.H}); err != nil && !errors.Is(err, errGone) {
 			a.log.Printf("capture: %v", err)
 		}
-	}
-	if !st.dumped && a.conn != nil {
 		b := st.buf
 		a.send(w.ID, guiproto.WindowDump{Kind: guiproto.DumpRegion, Width: uint32(b.W), Height: uint32(b.H), BPP: 24,
 			Region: guiproto.RegionBuffer{Offset: b.Off, Stride: uint32(b.W * 4)}})
@@ -503,13 +507,12 @@ func (a *Agent) apply(changes []Change) {
 		case Unmapped:
 			if st := a.live(c.W.ID); st != nil {
 				a.send(c.W.ID, guiproto.Unmap{})
-				st.damage = nil
 			}
 		case Configured:
 			if st := a.live(c.W.ID); st != nil {
 				a.sendConfigure(c.W, st)
 				if c.Resized && c.W.Mapped && a.ensureBuffer(c.W, st) {
-					st.damage = append(st.damage[:0], Rect{0, 0, c.W.W, c.W.H})
+					a.sendFull(c.W)
 				}
 			}
 		case PropertyChanged:
@@ -555,22 +558,15 @@ const maxDamageRects = 16
 
 func (a *Agent) flushDamage() {
 	for id, st := range a.wins {
-		if len(st.damage) == 0 && !st.dirty {
-			continue
-		}
 		w := a.x.Window(id)
-		rects := st.damage
-		st.damage = nil
-		if w == nil {
+		if !st.dirty || w == nil {
 			continue
 		}
-		if st.dirty {
-			st.dirty = false
-			more, err := a.x.TakeDamage(w)
-			if err != nil {
-				a.log.Print(err)
-			}
-			rects = append(rects, more...)
+		st.dirty = false
+		rects, err := a.x.TakeDamage(w)
+		if err != nil {
+			a.log.Print(err)
+			continue
 		}
 		if !w.Mapped || st.buf == nil || !st.dumped || a.live(id) == nil {
 			continue
