@@ -27,7 +27,7 @@ func StartDBus(t testing.TB) *Bus {
 	NeedCommands(t, "dbus-daemon")
 	sock := filepath.Join(t.TempDir(), "bus")
 	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile",
-		"--print-address=1", "--address=unix:path="+sock)
+		"--print-address=1", "--address=unix:path="+escapeAddress(sock))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +52,21 @@ func StartDBus(t testing.TB) *Bus {
 		t.Fatalf("dbus-daemon did not print its address within 10 s")
 	}
 	return nil
+}
+
+// escapeAddress escapes a value for a D-Bus address: bytes outside
+// [-0-9A-Za-z_/.\*] become %XX (test temp dirs carry subtest names).
+func escapeAddress(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("-_/.\\*", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02x", c)
+		}
+	}
+	return b.String()
 }
 
 // Conn opens a new connection to the bus, closed when the test ends.

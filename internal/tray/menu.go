@@ -19,26 +19,47 @@ const (
 	firstQubeID = 100
 )
 
+// submenuActions are every action a qube's submenu may show.
+var submenuActions = [...]Action{Terminal, Settings, Pause, Resume, Shutdown, Restart, Kill}
+
+// qubeIDs are the menu IDs of one qube: its entry and each action.
+type qubeIDs struct {
+	entry   int32
+	actions [len(submenuActions)]int32
+}
+
+func (q *qubeIDs) action(a Action) int32 {
+	for i, x := range submenuActions {
+		if x == a {
+			return q.actions[i]
+		}
+	}
+	panic("tray: no menu id for action " + string(a))
+}
+
 // idAllocator gives each menu entry a stable ID for the process's life:
 // the same qube and action always map to the same ID, across updates and
 // reconnects, so hosts keep an open menu in place.
 type idAllocator struct {
-	ids  map[string]int32
-	next int32
+	qubes map[string]*qubeIDs
+	next  int32
 }
 
-func (a *idAllocator) get(key string) int32 {
-	if a.ids == nil {
-		a.ids = map[string]int32{}
+func (a *idAllocator) qube(name string) *qubeIDs {
+	if a.qubes == nil {
+		a.qubes = map[string]*qubeIDs{}
 		a.next = firstQubeID
 	}
-	id, ok := a.ids[key]
-	if !ok {
-		id = a.next
-		a.next++
-		a.ids[key] = id
+	q := a.qubes[name]
+	if q == nil {
+		q = &qubeIDs{entry: a.next}
+		for i := range q.actions {
+			q.actions[i] = a.next + 1 + int32(i)
+		}
+		a.next += 1 + int32(len(q.actions))
+		a.qubes[name] = q
 	}
-	return id
+	return q
 }
 
 // target is what clicking a menu entry does.
@@ -114,13 +135,13 @@ func clipboardLabel(c ClipboardStatus) string {
 	return fmt.Sprintf("Clipboard: %s from %s at %s", sizeText(c.Size), c.Source, c.Time.Format("15:04:05"))
 }
 
-// buildMenu lays out the menu for the current model. Callers hold t.mu.
-func (t *Tray) buildMenu() ([]sni.MenuItem, map[int32]target) {
+// buildMenu lays out the menu for the current model with the qubes that
+// visible returned. Callers hold t.mu.
+func (t *Tray) buildMenu(qubes []*Qube) ([]sni.MenuItem, map[int32]target) {
 	targets := map[int32]target{idManager: {action: OpenManager}}
 	var items []sni.MenuItem
-	var qubes []*Qube // none while the daemon is away: their state is unknown
-	if t.connected {
-		qubes = visible(t.qubes)
+	if !t.connected {
+		qubes = nil // their state is unknown while the daemon is away
 	}
 	switch {
 	case !t.connected:
@@ -130,10 +151,11 @@ func (t *Tray) buildMenu() ([]sni.MenuItem, map[int32]target) {
 	}
 	for _, q := range qubes {
 		st, ok := t.stats[q.Name]
-		mi := sni.MenuItem{ID: t.ids.get("qube/" + q.Name), Label: qubeLabel(q, st, ok), Icon: t.swatch(q.Label)}
+		ids := t.ids.qube(q.Name)
+		mi := sni.MenuItem{ID: ids.entry, Label: qubeLabel(q, st, ok), Icon: t.swatch(q.Label)}
 		if !q.AdminVM {
 			for _, a := range actionsFor(q.State) {
-				id := t.ids.get("qube/" + q.Name + "/" + string(a))
+				id := ids.action(a)
 				targets[id] = target{action: a, qube: q.Name}
 				mi.Children = append(mi.Children, sni.MenuItem{ID: id, Label: actionLabels[a]})
 			}
@@ -160,11 +182,10 @@ func (t *Tray) swatch(c color.RGBA) []byte {
 	return b
 }
 
-// iconColours lists the label colours of running qubes in menu order.
-// Callers hold t.mu.
-func (t *Tray) iconColours() []color.RGBA {
+// iconColours lists the label colours of the running qubes among qubes.
+func iconColours(qubes []*Qube) []color.RGBA {
 	var out []color.RGBA
-	for _, q := range visible(t.qubes) {
+	for _, q := range qubes {
 		if q.State == Running && !q.AdminVM {
 			out = append(out, q.Label)
 		}
@@ -173,10 +194,10 @@ func (t *Tray) iconColours() []color.RGBA {
 }
 
 // toolTip summarises the state. Callers hold t.mu.
-func (t *Tray) toolTip() sni.ToolTip {
+func (t *Tray) toolTip(qubes []*Qube) sni.ToolTip {
 	tt := sni.ToolTip{Title: "Qubes"}
 	var names []string
-	for _, q := range visible(t.qubes) {
+	for _, q := range qubes {
 		if q.State == Running && !q.AdminVM {
 			names = append(names, q.Name)
 		}

@@ -31,7 +31,11 @@ type Options struct {
 	ClipboardPoll time.Duration
 	// ActionTimeout bounds one menu action (default 2 min).
 	ActionTimeout time.Duration
-	Logf          func(format string, args ...any) // default log.Printf
+	// UpdateInterval is the least time between two menu updates sent to
+	// the panel (default 250 ms): stats arrive for every qube every few
+	// seconds, and each would otherwise re-send the menu.
+	UpdateInterval time.Duration
+	Logf           func(format string, args ...any) // default log.Printf
 }
 
 // Tray holds the qube model that the icon and menu show. It survives
@@ -49,7 +53,8 @@ type Tray struct {
 	targets   map[int32]target
 	swatches  map[color.RGBA][]byte
 
-	pubMu    sync.Mutex // serialises publish; taken before mu
+	kick     chan struct{} // the model changed: publish soon
+	pubMu    sync.Mutex    // serialises publish; taken before mu
 	item     *sni.Item
 	menu     *sni.Menu
 	notifier *notify.Notifier
@@ -67,10 +72,14 @@ func New(o Options) *Tray {
 	if o.ActionTimeout == 0 {
 		o.ActionTimeout = 2 * time.Minute
 	}
+	if o.UpdateInterval == 0 {
+		o.UpdateInterval = 250 * time.Millisecond
+	}
 	if o.Logf == nil {
 		o.Logf = log.Printf
 	}
-	return &Tray{o: o, qubes: map[string]*Qube{}, stats: map[string]Stats{}, swatches: map[color.RGBA][]byte{}}
+	return &Tray{o: o, qubes: map[string]*Qube{}, stats: map[string]Stats{}, swatches: map[color.RGBA][]byte{},
+		kick: make(chan struct{}, 1)}
 }
 
 // ErrBusLost is returned by Run when the session bus connection closes.
@@ -85,8 +94,9 @@ func (t *Tray) Run(ctx context.Context, conn *dbus.Conn) error {
 	nt := notify.New(conn, "qube-tray")
 	menu := sni.NewMenu(func(id int32) { t.click(ctx, id) })
 	t.mu.Lock()
-	icon := trayIcon(t.connected, t.iconColours())
-	tt := t.toolTip()
+	qubes := visible(t.qubes)
+	icon := trayIcon(t.connected, iconColours(qubes))
+	tt := t.toolTip(qubes)
 	t.mu.Unlock()
 	item, err := sni.Export(conn, sni.Config{ID: "qube-tray", Title: "Qubes", Category: "SystemServices",
 		Icon: icon, ToolTip: tt, Logf: t.o.Logf}, menu)
@@ -99,6 +109,7 @@ func (t *Tray) Run(ctx context.Context, conn *dbus.Conn) error {
 	t.publish()
 
 	var wg sync.WaitGroup
+	wg.Go(func() { t.publisher(ctx) })
 	wg.Go(func() {
 		t.follow(ctx, "admin.Events", func() error { return t.o.Source.Events(ctx, func(e Event) { t.onEvent(ctx, e) }) })
 	})
@@ -135,7 +146,7 @@ func (t *Tray) follow(ctx context.Context, what string, stream func() error) {
 			t.mu.Lock()
 			t.connected = false
 			t.mu.Unlock()
-			t.publish()
+			t.changed()
 		}
 		if time.Since(start) > t.o.Retry { // the stream had been up: a new outage
 			failures = 0
@@ -171,7 +182,7 @@ func (t *Tray) reload(ctx context.Context) {
 		}
 	}
 	t.mu.Unlock()
-	t.publish()
+	t.changed()
 }
 
 // stateAfter maps lifecycle events to states, as qui-domains does.
@@ -212,7 +223,7 @@ func (t *Tray) onEvent(ctx context.Context, e Event) {
 		delete(t.stats, e.Subject)
 	}
 	t.mu.Unlock()
-	t.publish()
+	t.changed()
 
 	summary := "Qube Status: " + e.Subject
 	switch e.Name {
@@ -236,7 +247,7 @@ func (t *Tray) onStats(s Stats) {
 	}
 	t.stats[s.Qube] = s
 	t.mu.Unlock()
-	t.publish()
+	t.changed()
 }
 
 func (t *Tray) pollClipboard(ctx context.Context) {
@@ -260,7 +271,7 @@ func (t *Tray) pollClipboard(ctx context.Context) {
 		}
 		t.mu.Unlock()
 		if changed {
-			t.publish()
+			t.changed()
 		}
 		select {
 		case <-ctx.Done():
@@ -270,16 +281,43 @@ func (t *Tray) pollClipboard(ctx context.Context) {
 	}
 }
 
+// changed asks the publisher for an update.
+func (t *Tray) changed() {
+	select {
+	case t.kick <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+// publisher publishes at once after a quiet spell and at most once per
+// UpdateInterval while changes keep coming.
+func (t *Tray) publisher(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.kick:
+		}
+		t.publish()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(t.o.UpdateInterval):
+		}
+	}
+}
+
 // publish pushes the model to the menu, icon and tooltip.
 func (t *Tray) publish() {
 	t.pubMu.Lock()
 	defer t.pubMu.Unlock()
 	t.mu.Lock()
-	items, targets := t.buildMenu()
+	qubes := visible(t.qubes)
+	items, targets := t.buildMenu(qubes)
 	t.targets = targets
-	colours := t.iconColours()
+	colours := iconColours(qubes)
 	connected := t.connected
-	tt := t.toolTip()
+	tt := t.toolTip(qubes)
 	t.mu.Unlock()
 	if t.menu == nil {
 		return
