@@ -31,9 +31,6 @@ func (q *FDQueue) Pop() (int, bool) {
 	return fd, true
 }
 
-// Len reports how many descriptors are waiting.
-func (q *FDQueue) Len() int { return len(q.fds) }
-
 // Close closes every waiting descriptor.
 func (q *FDQueue) Close() {
 	closeFDs(q.fds)
