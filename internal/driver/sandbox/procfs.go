@@ -31,9 +31,10 @@ func nsProcs(initPID int) []int {
 	return pids
 }
 
-// Pause implements driver.Driver by stopping every process of the qube,
-// init first so it starts nothing new; it rescans until no process is left
-// running, which catches children forked during the scan.
+// Pause implements driver.Driver with the cgroup freezer or, without one,
+// by stopping every process of the qube, init first so it starts nothing
+// new; it rescans until no process is left running, which catches children
+// forked during the scan.
 func (d *Driver) Pause(name string) error {
 	s, err := d.get(name)
 	if err != nil || s.initPID == 0 {
@@ -46,6 +47,9 @@ func (d *Driver) Pause(name string) error {
 	}
 	s.paused = true
 	d.mu.Unlock()
+	if s.cgroup != "" {
+		return freeze(s.cgroup, true)
+	}
 	stopped := map[int]bool{}
 	for range 50 {
 		fresh := false
@@ -76,6 +80,9 @@ func (d *Driver) Unpause(name string) error {
 	}
 	s.paused = false
 	d.mu.Unlock()
+	if s.cgroup != "" {
+		return freeze(s.cgroup, false)
+	}
 	pids := nsProcs(s.initPID)
 	// Children before the init, so it does not see them stopped.
 	for i := len(pids) - 1; i >= 0; i-- {

@@ -43,6 +43,9 @@ type Config struct {
 	LogDir string
 	// StartTimeout bounds the wait for a qube's init; 0 means 10 s.
 	StartTimeout time.Duration
+	// NoFreezer pauses qubes with SIGSTOP even when the cgroup v2 freezer
+	// is available.
+	NoFreezer bool
 	// UID and GID, when UID is not 0, are the host user bwrap runs as
 	// (the daemon must be root). A root daemon should set them: inside
 	// the user namespace the qube's uid 1000 is the host uid bwrap runs
@@ -56,6 +59,8 @@ type Driver struct {
 	spawn  chan spawnReq
 	halted chan string
 
+	cgroups *cgroups // nil: pause with signals
+
 	mu    sync.Mutex
 	qubes map[string]*sandbox
 }
@@ -67,6 +72,7 @@ type sandbox struct {
 	ctlMu   sync.Mutex
 	done    chan struct{} // closed when bwrap exited
 	paused  bool
+	cgroup  string // the qube's cgroup, "" without the freezer
 }
 
 type spawnReq struct {
@@ -97,6 +103,9 @@ func New(cfg Config) (*Driver, error) {
 	}
 	d := &Driver{cfg: cfg, spawn: make(chan spawnReq), halted: make(chan string, 64),
 		qubes: map[string]*sandbox{}}
+	if !cfg.NoFreezer {
+		d.cgroups = findCgroups()
+	}
 	go d.spawner()
 	return d, nil
 }
@@ -123,6 +132,14 @@ func (d *Driver) get(name string) (*sandbox, error) {
 		return nil, driver.ErrNotRunning
 	}
 	return s, nil
+}
+
+// PauseMethod says how Pause works here: "cgroup freezer" or "SIGSTOP".
+func (d *Driver) PauseMethod() string {
+	if d.cgroups != nil {
+		return "cgroup freezer"
+	}
+	return "SIGSTOP"
 }
 
 // Power implements driver.Driver.
@@ -390,6 +407,12 @@ func (d *Driver) start(spec driver.Spec) (*sandbox, error) {
 	}
 	infoR.Close()
 	s.initPID = info.ChildPID
+	if d.cgroups != nil {
+		// Before the init is asked to start anything.
+		if s.cgroup, err = d.cgroups.join(spec.Name, s.initPID); err != nil {
+			return fail("join cgroup", err)
+		}
+	}
 	// The init says 'R' once it serves requests.
 	ready := make(chan error, 1)
 	go func() {
@@ -418,6 +441,9 @@ func (d *Driver) start(spec driver.Spec) (*sandbox, error) {
 			delete(d.qubes, spec.Name)
 		}
 		d.mu.Unlock()
+		if s.cgroup != "" {
+			removeCgroup(s.cgroup)
+		}
 		close(s.done)
 		d.halted <- spec.Name
 	}()
@@ -597,6 +623,9 @@ func (d *Driver) Close() error {
 	d.mu.Unlock()
 	for _, n := range names {
 		_ = d.Kill(n)
+	}
+	if d.cgroups != nil {
+		removeCgroup(d.cgroups.dir)
 	}
 	return nil
 }

@@ -184,7 +184,18 @@ func procState(t *testing.T, pid int) byte {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestPauseKillAndStats(t *testing.T) {
-	d := newDriver(t)
+	for _, noFreezer := range []bool{false, true} {
+		testenv.NeedCommands(t, "bwrap")
+		d, err := New(Config{NoFreezer: noFreezer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(d.PauseMethod(), func(t *testing.T) { testPauseKillAndStats(t, d) })
+		d.Close()
+	}
+}
+
+func testPauseKillAndStats(t *testing.T, d *Driver) {
 	if err := d.Start(driver.Spec{Name: "busy"}); err != nil {
 		t.Fatal(err)
 	}
@@ -219,9 +230,20 @@ func TestPauseKillAndStats(t *testing.T) {
 		t.Fatal("not paused")
 	}
 	time.Sleep(100 * time.Millisecond)
-	for _, pid := range nsProcs(s.initPID) {
-		if c := procState(t, pid); c != 'T' {
-			t.Errorf("pid %d state %c while paused", pid, c)
+	if s.cgroup != "" {
+		ev, _ := os.ReadFile(filepath.Join(s.cgroup, "cgroup.events"))
+		if !strings.Contains(string(ev), "frozen 1") {
+			t.Errorf("cgroup not frozen: %q", ev)
+		}
+		procs, _ := os.ReadFile(filepath.Join(s.cgroup, "cgroup.procs"))
+		if n := len(strings.Fields(string(procs))); n != len(pids) {
+			t.Errorf("cgroup holds %d processes, the qube %d", n, len(pids))
+		}
+	} else {
+		for _, pid := range nsProcs(s.initPID) {
+			if c := procState(t, pid); c != 'T' {
+				t.Errorf("pid %d state %c while paused", pid, c)
+			}
 		}
 	}
 	before, _ := d.Stats("busy")
@@ -251,6 +273,11 @@ func TestPauseKillAndStats(t *testing.T) {
 	}
 	if err := d.Kill("busy"); err != driver.ErrNotRunning {
 		t.Errorf("kill halted: %v", err)
+	}
+	if s.cgroup != "" {
+		if _, err := os.Stat(s.cgroup); !os.IsNotExist(err) {
+			t.Errorf("cgroup %s left behind: %v", s.cgroup, err)
+		}
 	}
 }
 
