@@ -453,11 +453,15 @@ func TestValidText(t *testing.T) {
 	}
 }
 
+// TestXterm drives a real xterm: its title and class are read, keys
+// injected with XTest reach the shell inside (which echoes them into the
+// title), and its pixels are captured.
 func TestXterm(t *testing.T) {
 	testenv.NeedCommands(t, "xterm")
 	xv := testenv.StartXvfb(t, 800, 600)
 	a := openAgentX(t, xv.Display)
-	cmd := exec.Command("xterm", "-T", "agent test", "-geometry", "40x10+5+5", "-e", "sleep 30")
+	script := `read line; printf '\033]0;got %s\007' "$line"; sleep 30`
+	cmd := exec.Command("xterm", "-T", "agent test", "-geometry", "40x10+5+5", "-e", "sh", "-c", script)
 	cmd.Env = xv.Env()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -467,6 +471,41 @@ func TestXterm(t *testing.T) {
 	w := c.(Mapped).W
 	if w.Name != "agent test" || w.Instance != "xterm" {
 		t.Errorf("xterm window: name %q instance %q", w.Name, w.Instance)
+	}
+	a.drain(300 * time.Millisecond) // let xterm start the shell
+	if err := a.x.Focus(w); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []uint8{43, 31, 36} { // h, i, Return on the pc105 keymap
+		if err := a.x.Key(true, k); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.x.Key(false, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.until(`the title "got hi"`, func(c Change) bool {
+		p, ok := c.(PropertyChanged)
+		return ok && p.W == w && p.What == PropName && w.Name == "got hi"
+	})
+
+	region, err := transport.CreateRegion("xterm", 4<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	buf := newBuffer(t, region, transport.NewPageAllocator(region.Size()), w.W, w.H)
+	if _, err := a.x.Capture(w, buf, Rect{0, 0, w.W, w.H}); err != nil {
+		t.Fatal(err)
+	}
+	colours := map[uint32]int{}
+	for y := 0; y < w.H; y++ {
+		for x := 0; x < w.W; x++ {
+			colours[pixel(buf, x, y)]++
+		}
+	}
+	if colours[0xffffff] == 0 || colours[0x000000] == 0 {
+		t.Errorf("xterm capture has no black text on white: %d colours", len(colours))
 	}
 }
 
