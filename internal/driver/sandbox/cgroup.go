@@ -43,6 +43,7 @@ func findCgroups() *cgroups {
 	if own == "" {
 		return nil
 	}
+	removeStale(filepath.Join(mnt, own))
 	dir := filepath.Join(mnt, own, fmt.Sprintf("qube-hostd-%d-%d", os.Getpid(), driverSeq.Add(1)))
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil
@@ -120,5 +121,28 @@ func removeCgroup(dir string) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// removeStale deletes the (empty) cgroups a crashed daemon left behind.
+func removeStale(parent string) {
+	ents, _ := os.ReadDir(parent)
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), "qube-hostd-")
+		pid, _, _ := strings.Cut(rest, "-")
+		if !ok || !e.IsDir() || pid == "" {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		subs, _ := os.ReadDir(dir)
+		for _, q := range subs {
+			if q.IsDir() {
+				os.Remove(filepath.Join(dir, q.Name()))
+			}
+		}
+		os.Remove(dir)
 	}
 }
