@@ -118,3 +118,60 @@ func (x *X) MapWindow(win *Window) error {
 
 // clamp16 keeps a root coordinate inside X's 16 bits instead of wrapping.
 func clamp16(v int) int16 { return int16(min(max(v, math.MinInt16), math.MaxInt16)) }
+
+// Lock modifiers the daemon's key events carry in their state: the agent
+// toggles the qube's Caps Lock and Num Lock to match before a key, as the
+// Qubes agent does, so text typed on the host comes out the same case.
+const (
+	lockMask    = 1 << 1 // LockMask
+	numLockMask = 1 << 4 // Mod2Mask
+	keysymCaps  = 0xffe5 // XK_Caps_Lock
+	keysymNum   = 0xff7f // XK_Num_Lock
+)
+
+// SyncLocks makes the qube's Caps Lock and Num Lock state equal the bits of
+// state (an X modifier mask from the daemon).
+func (x *X) SyncLocks(state uint32) error {
+	p, err := xproto.QueryPointer(x.conn, x.root).Reply()
+	if err != nil {
+		return fmt.Errorf("query modifier state: %w", err)
+	}
+	for _, l := range []struct {
+		mask   uint32
+		keysym xproto.Keysym
+	}{{lockMask, keysymCaps}, {numLockMask, keysymNum}} {
+		if uint32(p.Mask)&l.mask == state&l.mask {
+			continue
+		}
+		kc, err := x.keycodeOf(l.keysym)
+		if err != nil || kc == 0 {
+			continue // no such key in the qube's keymap
+		}
+		if err := x.Key(true, kc); err != nil {
+			return err
+		}
+		if err := x.Key(false, kc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keycodeOf finds the first keycode producing sym, or 0.
+func (x *X) keycodeOf(sym xproto.Keysym) (uint8, error) {
+	setup := xproto.Setup(x.conn)
+	first, n := setup.MinKeycode, int(setup.MaxKeycode)-int(setup.MinKeycode)+1
+	m, err := xproto.GetKeyboardMapping(x.conn, first, byte(n)).Reply()
+	if err != nil {
+		return 0, fmt.Errorf("read the keymap: %w", err)
+	}
+	per := int(m.KeysymsPerKeycode)
+	for i := 0; i < n && per > 0; i++ {
+		for j := 0; j < per && i*per+j < len(m.Keysyms); j++ {
+			if m.Keysyms[i*per+j] == sym {
+				return uint8(int(first) + i), nil
+			}
+		}
+	}
+	return 0, nil
+}

@@ -656,6 +656,11 @@ func (a *Agent) handleDaemon(m guiproto.Message, h guiproto.Header) error {
 	case guiproto.KeymapNotify:
 		return a.x.ReleaseStuckKeys(m.Keys)
 	case guiproto.Keypress:
+		if m.Event == guiproto.KeyPress {
+			if err := a.x.SyncLocks(m.State); err != nil {
+				return err
+			}
+		}
 		return a.x.Key(m.Event == guiproto.KeyPress, uint8(m.Keycode))
 	}
 	// The rest concerns one window that must be live: events for a window

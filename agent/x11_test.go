@@ -321,6 +321,30 @@ func TestInputInjection(t *testing.T) {
 		return ok && m.EventX == 150 && m.EventY == 3
 	})
 
+	// The host has Caps Lock on: the qube's lock follows before the key.
+	if err := a.x.SyncLocks(lockMask); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.x.Key(true, 38); err != nil {
+		t.Fatal(err)
+	}
+	k := tc.expect("KeyPress with Lock", func(ev xgb.Event) bool { k, ok := ev.(xproto.KeyPressEvent); return ok && k.Detail == 38 }).(xproto.KeyPressEvent)
+	if k.State&lockMask == 0 {
+		t.Errorf("key state %#x after syncing Caps Lock on, want Lock set", k.State)
+	}
+	a.x.Key(false, 38)
+	if err := a.x.SyncLocks(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.x.Key(true, 38); err != nil {
+		t.Fatal(err)
+	}
+	k = tc.expect("KeyPress without Lock", func(ev xgb.Event) bool { k, ok := ev.(xproto.KeyPressEvent); return ok && k.Detail == 38 }).(xproto.KeyPressEvent)
+	if k.State&lockMask != 0 {
+		t.Errorf("key state %#x after syncing Caps Lock off", k.State)
+	}
+	a.x.Key(false, 38)
+
 	if err := a.x.MoveResize(win, 10, 20, 300, 100); err != nil {
 		t.Fatal(err)
 	}
