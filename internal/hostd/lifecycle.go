@@ -273,9 +273,14 @@ func (s *Server) streamEvents(ctx context.Context, c *call, w io.Writer) error {
 		return nil
 	}
 	all := c.dest.Name == store.AdminVM
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	gone := hangup(ctx, w)
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-gone:
 			return nil
 		case <-sub.dropped:
 			return fmt.Errorf("events client fell %d events behind; disconnected", subscriberQueue)
@@ -302,6 +307,9 @@ func (s *Server) streamStats(ctx context.Context, c *call, w io.Writer) error {
 		at  time.Time
 	}
 	prev := map[string]sample{}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	gone := hangup(ctx, w)
 	for {
 		v := s.view()
 		iv, _ := v.globalValue("stats_interval")
@@ -338,6 +346,8 @@ func (s *Server) streamStats(ctx context.Context, c *call, w io.Writer) error {
 		}
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-gone:
 			return nil
 		case <-time.After(interval):
 		}

@@ -273,3 +273,32 @@ func TestSocketModeAndStaleSocket(t *testing.T) {
 		t.Error("world-writable socket accepted")
 	}
 }
+
+// An events client that leaves is noticed without waiting for an event,
+// and one that only half-closed (as every client does) is kept.
+func TestEventsClientLeaving(t *testing.T) {
+	d := startDaemon(t, failingDriver(t))
+	subs := func() int {
+		d.srv.events.mu.Lock()
+		defer d.srv.events.mu.Unlock()
+		return len(d.srv.events.subs)
+	}
+	_, stay := d.events(t, "dom0")
+	_, leave := d.events(t, "dom0")
+	if n := subs(); n != 2 {
+		t.Fatalf("%d subscribers", n)
+	}
+	leave.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for subs() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscribers 5 s after a client left", subs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(2 * hangupPoll)
+	if n := subs(); n != 1 {
+		t.Fatalf("the half-closed client was dropped: %d subscribers", n)
+	}
+	stay.Close()
+}
