@@ -28,7 +28,7 @@ type testDaemon struct {
 }
 
 // startDaemon serves a fresh store on a socket in a temporary directory.
-func startDaemon(t *testing.T, drv driver.Driver, services ...driver.Service) *testDaemon {
+func startDaemon(t testing.TB, drv driver.Driver, services ...driver.Service) *testDaemon {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "data"))
@@ -51,7 +51,7 @@ func startDaemon(t *testing.T, drv driver.Driver, services ...driver.Service) *t
 	return &testDaemon{srv: srv, sock: sock, dir: dir}
 }
 
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l *testLog) Write(b []byte) (int, error) {
 	l.t.Log(string(bytes.TrimSpace(b)))
@@ -69,7 +69,7 @@ func failingDriver(t testing.TB) driver.Driver {
 }
 
 // roundTrip sends raw request bytes, half-closes and reads to EOF.
-func (d *testDaemon) roundTrip(t *testing.T, req []byte) []byte {
+func (d *testDaemon) roundTrip(t testing.TB, req []byte) []byte {
 	t.Helper()
 	c, err := net.Dial("unix", d.sock)
 	if err != nil {
@@ -83,13 +83,13 @@ func (d *testDaemon) roundTrip(t *testing.T, req []byte) []byte {
 	return resp
 }
 
-func (d *testDaemon) call(t *testing.T, method, arg, dest, payload string) ([]byte, error) {
+func (d *testDaemon) call(t testing.TB, method, arg, dest, payload string) ([]byte, error) {
 	t.Helper()
 	req := adminapi.Request{Method: method, Arg: arg, Source: "dom0", Dest: dest, Payload: []byte(payload)}
 	return adminapi.DecodeResponse(req.Call(), d.roundTrip(t, req.Bytes()))
 }
 
-func (d *testDaemon) mustCall(t *testing.T, method, arg, dest, payload string) string {
+func (d *testDaemon) mustCall(t testing.TB, method, arg, dest, payload string) string {
 	t.Helper()
 	b, err := d.call(t, method, arg, dest, payload)
 	if err != nil {
