@@ -156,8 +156,13 @@ func (c *cell) update(id widget.TableCellID) {
 	}
 	c.swatch.Hide()
 	c.text.Show()
-	c.text.TextStyle.Bold = Column(id.Col) == ColName
-	c.text.SetText(r.Text(Column(id.Col)))
+	// SetText reshapes the text; skip it when nothing changed, since every
+	// event refreshes all visible cells.
+	bold, txt := Column(id.Col) == ColName, r.Text(Column(id.Col))
+	if c.text.Text != txt || c.text.TextStyle.Bold != bold {
+		c.text.TextStyle.Bold = bold
+		c.text.SetText(txt)
+	}
 }
 
 // Tapped selects the row.

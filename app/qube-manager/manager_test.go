@@ -61,13 +61,17 @@ type uiLoop chan func()
 
 func (l uiLoop) until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for !cond() {
+		// Run everything queued before looking again, as a frame would.
 		select {
 		case f := <-l:
 			f()
 		case <-deadline:
 			t.Fatalf("timed out waiting for %s", what)
+		}
+		for len(l) > 0 {
+			(<-l)()
 		}
 	}
 }
