@@ -4,7 +4,6 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -50,21 +49,20 @@ func CreateRegion(name string, size int) (*Region, error) {
 }
 
 // OpenRegion maps a region received from the host as an open file, e.g. an
-// inherited fd (os.NewFile(3, "region")). A memfd must already carry the
-// shrink and grow seals; a file that cannot be sealed at all (the ivshmem
-// BAR, a /dev/shm file behind QEMU) is accepted as it is.
+// inherited fd (os.NewFile(3, "region")). It must be a memfd carrying the
+// shrink and grow seals, so that nobody can make the mapping fault later.
 func OpenRegion(f *os.File) (*Region, error) {
 	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
-	switch {
-	case err == nil:
-		if seals&requiredSeals != requiredSeals {
-			return nil, fmt.Errorf("region %s is not sealed against resizing (seals %#x, need %#x)", f.Name(), seals, requiredSeals)
-		}
-	case errors.Is(err, unix.EINVAL):
-		// Not a memfd or shmem file: nothing to check.
-	default:
-		return nil, fmt.Errorf("read seals of region %s: %w", f.Name(), err)
+	if err != nil {
+		return nil, fmt.Errorf("region %s is not a sealed memfd: %w", f.Name(), err)
 	}
+	if seals&requiredSeals != requiredSeals {
+		return nil, fmt.Errorf("region %s is not sealed against resizing (seals %#x, need %#x)", f.Name(), seals, requiredSeals)
+	}
+	return openRegion(f)
+}
+
+func openRegion(f *os.File) (*Region, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("stat region %s: %w", f.Name(), err)
@@ -85,14 +83,15 @@ func OpenRegionFd(fd int) (*Region, error) {
 	return OpenRegion(os.NewFile(uintptr(fd), fmt.Sprintf("fd %d", fd)))
 }
 
-// OpenRegionPath maps a region file by path, e.g. the ivshmem BAR
-// (/sys/bus/pci/devices/*/resource2) or QEMU's memory-backend file.
+// OpenRegionPath maps a region file by path: the ivshmem BAR
+// (/sys/bus/pci/devices/*/resource2) in a VM, or QEMU's memory-backend file
+// on the host. Such files cannot be sealed; their size is taken as it is.
 func OpenRegionPath(path string) (*Region, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open region: %w", err)
 	}
-	r, err := OpenRegion(f)
+	r, err := openRegion(f)
 	if err != nil {
 		f.Close()
 	}
