@@ -117,6 +117,8 @@ func init() {
 		"admin.vm.volume.List":          {arg: forbidden, payload: forbidden, fn: volumeList},
 		"admin.vm.volume.Info":          {arg: required, payload: forbidden, fn: volumeInfo},
 		"admin.vm.volume.ListSnapshots": {arg: required, payload: forbidden, fn: volumeSnapshots},
+		"admin.vm.volume.CloneFrom":     {arg: required, payload: forbidden, fn: volumeCloneFrom},
+		"admin.vm.volume.CloneTo":       {arg: required, payload: required, fn: volumeCloneTo},
 
 		// Creation and devices are matched by prefix (see prefixed).
 		"admin.vm.Create.":       {payload: optional, adminDest: required, fn: create(false)},

@@ -52,6 +52,7 @@ type Server struct {
 	drv    driver.Driver
 	events bus
 	halts  haltWaiters
+	clones cloneTokens
 	log    *log.Logger
 
 	// mu serialises changes that check and then act (create, remove,
