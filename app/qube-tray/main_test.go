@@ -229,6 +229,21 @@ func TestBinary(t *testing.T) {
 		defer d.mu.Unlock()
 		return slices.Contains(d.calls, "admin.vm.Pause work")
 	})
+
+	// The session bus dies and comes back: the tray reconnects and
+	// registers with the new watcher.
+	bus.Restart(t)
+	testenv.StartSNIWatcher(t, bus)
+	host = bus.Conn(t)
+	waitFor("the tray item on the new bus", func() bool {
+		v, err := host.Object(sni.WatcherName, sni.WatcherPath).GetProperty(sni.WatcherInterface + ".RegisteredStatusNotifierItems")
+		if err != nil || len(v.Value().([]string)) != 1 {
+			return false
+		}
+		item = v.Value().([]string)[0]
+		return true
+	})
+	waitFor("the menu on the new bus", menuIs("dom0", "personal", "work", "---", clipLine, "---", "Qube Manager"))
 }
 
 func TestAutostartEntry(t *testing.T) {

@@ -16,18 +16,54 @@ import (
 
 // Bus is a private session dbus-daemon owned by one test.
 type Bus struct {
-	Address string // DBUS_SESSION_BUS_ADDRESS value
+	Address string // DBUS_SESSION_BUS_ADDRESS value, without a guid so it survives Restart
+	config  string
 	cmd     *exec.Cmd
 }
 
-// StartDBus starts `dbus-daemon --session` on a socket in a test temp dir
+// busConfig is a session bus without service activation: a name nobody
+// owns must fail at once, not start the desktop's real service (KDE's
+// notification daemon, say) from /usr/share/dbus-1/services.
+const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>%s</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`
+
+// StartDBus starts a session dbus-daemon (without service activation) on a socket in a test temp dir
 // and stops it when the test ends.
 func StartDBus(t testing.TB) *Bus {
 	t.Helper()
 	NeedCommands(t, "dbus-daemon")
-	sock := filepath.Join(t.TempDir(), "bus")
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile",
-		"--print-address=1", "--address=unix:path="+escapeAddress(sock))
+	dir := t.TempDir()
+	b := &Bus{Address: "unix:path=" + escapeAddress(filepath.Join(dir, "bus")), config: filepath.Join(dir, "bus.conf")}
+	if err := os.WriteFile(b.config, []byte(fmt.Sprintf(busConfig, b.Address)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.start(t)
+	t.Cleanup(func() { stop(b.cmd) })
+	return b
+}
+
+// Restart stops the daemon, dropping every connection, and starts a new
+// one at the same address, as when a session bus dies and comes back.
+func (b *Bus) Restart(t testing.TB) {
+	t.Helper()
+	stop(b.cmd)
+	b.start(t)
+}
+
+func (b *Bus) start(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command("dbus-daemon", "--config-file="+b.config, "--nofork", "--nopidfile", "--print-address=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +72,7 @@ func StartDBus(t testing.TB) *Bus {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dbus-daemon: %v", err)
 	}
-	t.Cleanup(func() { stop(cmd) })
+	b.cmd = cmd
 	line := make(chan string, 1)
 	go func() {
 		s, _ := bufio.NewReader(out).ReadString('\n')
@@ -47,11 +83,9 @@ func StartDBus(t testing.TB) *Bus {
 		if addr == "" {
 			t.Fatalf("dbus-daemon exited before printing its address")
 		}
-		return &Bus{Address: addr, cmd: cmd}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("dbus-daemon did not print its address within 10 s")
 	}
-	return nil
 }
 
 // escapeAddress escapes a value for a D-Bus address: bytes outside
