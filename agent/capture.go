@@ -50,9 +50,6 @@ func (x *X) AttachRegion(r *transport.Region) error {
 	return nil
 }
 
-// UsesSHM reports whether captures go through MIT-SHM.
-func (x *X) UsesSHM() bool { return x.shmBase != 0 }
-
 // Capture copies rectangle r of win's pixels into buf (clipped to both the
 // window and the buffer) and returns the rectangle actually copied.
 func (x *X) Capture(win *Window, buf *Buffer, r Rect) (Rect, error) {

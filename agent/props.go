@@ -13,11 +13,11 @@ import (
 )
 
 type atoms struct {
-	wmName, netWMName, utf8String, wmClass, wmNormalHints, wmHints       xproto.Atom
-	netWMState, stateFullscreen, stateDemandsAttention, stateHidden      xproto.Atom
-	wmTransientFor, wmProtocols, wmDeleteWindow, wmTakeFocus             xproto.Atom
-	clipboard, targets, incr, text, compoundText, multiple, selProp, str xproto.Atom
-	traySelection, trayOpcode, manager, xembed                           xproto.Atom
+	wmName, netWMName, utf8String, wmClass, wmNormalHints, wmHints  xproto.Atom
+	netWMState, stateFullscreen, stateDemandsAttention, stateHidden xproto.Atom
+	wmTransientFor, wmProtocols, wmDeleteWindow, wmTakeFocus        xproto.Atom
+	clipboard, targets, incr, text, selProp, str                    xproto.Atom
+	traySelection, trayOpcode, manager, xembed                      xproto.Atom
 }
 
 func (a *atoms) intern(c *xgb.Conn, screen int) error {
@@ -32,7 +32,7 @@ func (a *atoms) intern(c *xgb.Conn, screen int) error {
 		{&a.wmTransientFor, "WM_TRANSIENT_FOR"}, {&a.wmProtocols, "WM_PROTOCOLS"},
 		{&a.wmDeleteWindow, "WM_DELETE_WINDOW"}, {&a.wmTakeFocus, "WM_TAKE_FOCUS"},
 		{&a.clipboard, "CLIPBOARD"}, {&a.targets, "TARGETS"}, {&a.incr, "INCR"}, {&a.text, "TEXT"},
-		{&a.compoundText, "COMPOUND_TEXT"}, {&a.multiple, "MULTIPLE"}, {&a.selProp, "_QUBE_AGENT_SELECTION"},
+		{&a.selProp, "_QUBE_AGENT_SELECTION"},
 		{&a.str, "STRING"},
 		{&a.traySelection, fmt.Sprintf("_NET_SYSTEM_TRAY_S%d", screen)}, {&a.trayOpcode, "_NET_SYSTEM_TRAY_OPCODE"},
 		{&a.manager, "MANAGER"}, {&a.xembed, "_XEMBED"},

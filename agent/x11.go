@@ -105,13 +105,11 @@ func (ClipboardConverted) isChange() {}
 // X is the agent's connection to the qube's X server. Everything except
 // NextEvent must be called from one goroutine (the session's).
 type X struct {
-	conn   *xgb.Conn
-	fc     *fdConn // nil when fds cannot be passed
-	root   xproto.Window
-	width  int
-	height int
-	stub   xproto.Window // owns selections, receives conversions
-	atoms  atoms
+	conn  *xgb.Conn
+	fc    *fdConn // nil when fds cannot be passed
+	root  xproto.Window
+	stub  xproto.Window // owns selections, receives conversions
+	atoms atoms
 
 	windows map[xproto.Window]*Window
 
@@ -160,7 +158,7 @@ func (x *X) init() error {
 		return fmt.Errorf("query the XTEST version: %w", err)
 	}
 	scr := xproto.Setup(c).DefaultScreen(c)
-	x.root, x.width, x.height = scr.Root, int(scr.WidthInPixels), int(scr.HeightInPixels)
+	x.root = scr.Root
 	err := x.atoms.intern(c, int(c.DefaultScreen))
 	if err != nil {
 		return err
@@ -222,9 +220,6 @@ func (x *X) init() error {
 
 // Close disconnects from the X server.
 func (x *X) Close() { x.conn.Close() }
-
-// ScreenSize returns the root window size.
-func (x *X) ScreenSize() (w, h int) { return x.width, x.height }
 
 // NextEvent blocks for the next X event; run it in its own goroutine and
 // hand the events to Handle. It returns (nil, nil) when the connection ends.
