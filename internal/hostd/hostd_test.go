@@ -28,7 +28,7 @@ type testDaemon struct {
 }
 
 // startDaemon serves a fresh store on a socket in a temporary directory.
-func startDaemon(t testing.TB, drv driver.Driver, services ...driver.Service) *testDaemon {
+func startDaemon(t testing.TB, drv driver.Driver, configure ...func(*Config)) *testDaemon {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "data"))
@@ -40,7 +40,11 @@ func startDaemon(t testing.TB, drv driver.Driver, services ...driver.Service) *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Store: st, Driver: drv, Services: services, Log: log.New(&testLog{t}, "hostd: ", 0)})
+	cfg := Config{Store: st, Driver: drv, Log: log.New(&testLog{t}, "hostd: ", 0)}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	srv := New(cfg)
 	done := make(chan struct{})
 	go func() { srv.Serve(l); close(done) }()
 	t.Cleanup(func() {

@@ -16,14 +16,14 @@ import (
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
 
-func sandboxDaemon(t *testing.T, services ...driver.Service) *testDaemon {
+func sandboxDaemon(t *testing.T, configure ...func(*Config)) *testDaemon {
 	t.Helper()
 	testenv.NeedCommands(t, "bwrap")
 	drv, err := sandbox.New(sandbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startDaemon(t, drv, services...)
+	return startDaemon(t, drv, configure...)
 }
 
 // expectEvents reads events until each wanted (subject, name) pair was
@@ -301,4 +301,35 @@ func TestEventsClientLeaving(t *testing.T) {
 		t.Fatalf("the half-closed client was dropped: %d subscribers", n)
 	}
 	stay.Close()
+}
+
+// lifecycleRecorder is what the GUI launcher will be: told of every start
+// (with the label for the frame colour) and stop.
+type lifecycleRecorder struct{ calls chan string }
+
+func (l lifecycleRecorder) QubeStarted(name, label string) {
+	l.calls <- "started " + name + " " + label
+}
+func (l lifecycleRecorder) QubeStopped(name string) { l.calls <- "stopped " + name }
+
+func TestLifecycleHooksAndServices(t *testing.T) {
+	rec := lifecycleRecorder{make(chan string, 4)}
+	d := sandboxDaemon(t, func(c *Config) {
+		c.Services = []driver.Service{{Name: "marker", Argv: []string{"sh", "-c", "echo up > ~/service; exec sleep 1000"}}}
+		c.Lifecycle = rec
+	})
+	d.mustCall(t, "admin.vm.Create.StandaloneVM", "", "dom0", "name=sa label=green")
+	d.mustCall(t, "admin.vm.Start", "", "sa", "")
+	waitFile(t, filepath.Join(d.dir, "data", "qubes", "sa", "home", "service"), "up\n")
+	d.mustCall(t, "admin.vm.Kill", "", "sa", "")
+	for _, want := range []string{"started sa green", "stopped sa"} {
+		select {
+		case got := <-rec.calls:
+			if got != want {
+				t.Errorf("hook %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no hook call %q", want)
+		}
+	}
 }
