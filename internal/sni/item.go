@@ -161,7 +161,7 @@ func (it *Item) Close() {
 		close(it.done)
 		it.conn.RemoveSignal(it.sigs)
 		_, _ = it.conn.ReleaseName(it.name)
-		_ = it.conn.Export(nil, ItemPath, ItemInterface)
+		unexport(it.conn, ItemPath, ItemInterface)
 		it.menu.unexport(it.conn)
 	})
 }

@@ -231,7 +231,7 @@ func (m *Menu) export(conn *dbus.Conn) error {
 }
 
 func (m *Menu) unexport(conn *dbus.Conn) {
-	_ = conn.Export(nil, MenuPath, MenuInterface)
+	unexport(conn, MenuPath, MenuInterface)
 	m.mu.Lock()
 	m.conn = nil
 	m.mu.Unlock()

@@ -77,3 +77,10 @@ var propsIntrospection = introspect.Interface{
 	Name:    "org.freedesktop.DBus.Properties",
 	Methods: introspect.Methods(propsMethods{}),
 }
+
+// unexport removes an object's interface, properties and introspection.
+func unexport(conn *dbus.Conn, path dbus.ObjectPath, iface string) {
+	for _, i := range []string{iface, "org.freedesktop.DBus.Properties", "org.freedesktop.DBus.Introspectable"} {
+		_ = conn.Export(nil, path, i)
+	}
+}

@@ -56,6 +56,7 @@ type fixture struct {
 	bus     *testenv.Bus
 	watcher *testenv.Proc
 	item    *Item
+	conn    *dbus.Conn // the item's connection
 	host    *dbus.Conn // the test's side, playing the tray host
 	clicks  chan int32
 }
@@ -82,7 +83,8 @@ func startItem(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testen
 	img := image.NewNRGBA(image.Rect(0, 0, 2, 1))
 	img.Set(0, 0, color.NRGBA{0xcc, 0, 0, 0xff})
 	img.Set(1, 0, color.NRGBA{0x11, 0x22, 0x33, 0x80})
-	it, err := Export(bus.Conn(t), Config{ID: "qube-tray", Title: "Qubes", Category: "SystemServices",
+	conn := bus.Conn(t)
+	it, err := Export(conn, Config{ID: "qube-tray", Title: "Qubes", Category: "SystemServices",
 		Icon: []Pixmap{PixmapFromImage(img)}, Logf: t.Logf}, m)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +92,7 @@ func startItem(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testen
 	t.Cleanup(it.Close)
 	host := bus.Conn(t)
 	waitRegistered(t, host, it.BusName())
-	return fixture{bus, w, it, host, clicks}
+	return fixture{bus, w, it, conn, host, clicks}
 }
 
 func TestItemRegistersAndExposesProperties(t *testing.T) {
@@ -340,4 +342,24 @@ func testReregister(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *t
 	if it.Registrations() <= first {
 		t.Fatalf("registrations %d after watcher restart, was %d", it.Registrations(), first)
 	}
+}
+
+func TestCloseRemovesItemAndAllowsExportAgain(t *testing.T) {
+	f := startItem(t, testenv.StartSNIWatcher)
+	name := f.item.BusName()
+	f.item.Close()
+	if err := f.host.Object(name, ItemPath).Call("org.freedesktop.DBus.Properties.GetAll", 0, ItemInterface).Err; err == nil {
+		t.Fatal("the item still answers after Close")
+	}
+	var props map[string]dbus.Variant
+	err := f.host.Object(f.conn.Names()[0], MenuPath).Call("org.freedesktop.DBus.Properties.GetAll", 0, MenuInterface).Store(&props)
+	if err == nil {
+		t.Fatalf("the menu still answers after Close: %v", props)
+	}
+	it, err := Export(f.conn, Config{ID: "again", Logf: t.Logf}, NewMenu(nil))
+	if err != nil {
+		t.Fatalf("export after Close: %v", err)
+	}
+	defer it.Close()
+	waitRegistered(t, f.host, it.BusName())
 }
