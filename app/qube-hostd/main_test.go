@@ -7,16 +7,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/qube-desktop/qube-desktop/internal/adminapi"
+	"github.com/qube-desktop/qube-desktop/internal/driver/sandbox"
 	"github.com/qube-desktop/qube-desktop/internal/store"
+	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
 
 const runMainEnv = "QUBE_HOSTD_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
+	sandbox.RunInitIfRequested()
 	if os.Getenv(runMainEnv) == "1" {
 		main()
 		return
@@ -124,5 +128,80 @@ func churn(sock string, seed int, stop <-chan struct{}) int {
 			c.Close()
 			n++
 		}
+	}
+}
+
+// Qubes die with the daemon: after SIGKILL of qube-hostd no process of a
+// qube it ran is left.
+func TestQubesDieWithTheDaemon(t *testing.T) {
+	testenv.NeedCommands(t, "bwrap")
+	dir := t.TempDir()
+	// A root daemon runs qubes as nobody, who must reach the homes.
+	os.Chmod(dir, 0o711)
+	os.Chmod(filepath.Dir(dir), 0o711)
+	sock := filepath.Join(dir, "run", "qubesd.sock")
+	cmd := exec.Command(os.Args[0], "-socket", sock, "-data", filepath.Join(dir, "data"), "-examples")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitSocket(t, sock)
+	marker := fmt.Sprintf("%d", 3000000+os.Getpid())
+	for _, r := range []adminapi.Request{
+		{Method: "admin.vm.Start", Dest: "work"},
+		{Method: adminapi.RunMethod, Dest: "work", Payload: []byte("exec sleep " + marker)},
+	} {
+		r.Source = "dom0"
+		if _, err := adminapi.DecodeResponse(r.Call(), roundTrip(t, sock, r.Bytes())); err != nil {
+			t.Fatalf("%s: %v", r.Call(), err)
+		}
+	}
+	waitProcs(t, marker, true)
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitProcs(t, marker, false)
+}
+
+func roundTrip(t *testing.T, sock string, req []byte) []byte {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c.Write(req)
+	c.(*net.UnixConn).CloseWrite()
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			return out
+		}
+	}
+}
+
+// waitProcs waits until a process whose command line holds marker exists
+// (or no longer does).
+func waitProcs(t *testing.T, marker string, present bool) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		found := false
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			if err == nil && strings.Contains(string(b), marker) {
+				found = true
+			}
+		}
+		if found == present {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process with %q present=%v after 10 s", marker, found)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

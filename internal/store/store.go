@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/qube-desktop/qube-desktop/internal/qube"
 )
 
 // FileName is the collection file inside the data directory.
@@ -32,13 +34,14 @@ type Label struct {
 	Index int    `json:"index"`
 }
 
-// DefaultLabels are the eight Qubes labels every collection starts with.
+// DefaultLabels are the eight Qubes labels every collection starts with,
+// from the project's palette.
 func DefaultLabels() []Label {
-	return []Label{
-		{"red", "0xcc0000", 1}, {"orange", "0xf57900", 2}, {"yellow", "0xedd400", 3},
-		{"green", "0x73d216", 4}, {"gray", "0x555555", 5}, {"blue", "0x3465a4", 6},
-		{"purple", "0x75507b", 7}, {"black", "0x000000", 8},
+	out := make([]Label, len(qube.Labels))
+	for i, l := range qube.Labels {
+		out[i] = Label{Name: l.Name, Color: l.Hex(), Index: l.Index}
 	}
+	return out
 }
 
 // Qube is one domain. Props holds only explicitly set properties (label,
