@@ -22,7 +22,7 @@ import (
 // scriptedDaemon is the daemon side of one connection, as a test writes
 // it: it validates everything the agent sends with guiproto, like guid.
 type scriptedDaemon struct {
-	t      *testing.T
+	t      testing.TB
 	c      net.Conn
 	v      guiproto.Version
 	limits guiproto.Limits
@@ -38,7 +38,7 @@ type agentMsg struct {
 	err error
 }
 
-func dialDaemon(t *testing.T, socket string, region *transport.Region) *scriptedDaemon {
+func dialDaemon(t testing.TB, socket string, region *transport.Region) *scriptedDaemon {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -202,7 +202,7 @@ func (d *scriptedDaemon) checkPixels(id uint32, r Rect, want func(x, y int) uint
 	}
 }
 
-func startAgent(t *testing.T, display string) (socket string, region *transport.Region) {
+func startAgent(t testing.TB, display string) (socket string, region *transport.Region) {
 	t.Helper()
 	region, err := transport.CreateRegion("session", 8<<20)
 	if err != nil {
@@ -227,7 +227,7 @@ func startAgent(t *testing.T, display string) (socket string, region *transport.
 	return socket, region
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return len(b), nil }
 
