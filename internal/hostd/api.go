@@ -149,6 +149,9 @@ func (s *Server) handle(ctx context.Context, req adminapi.Request, w io.Writer) 
 
 func (s *Server) resolve(req adminapi.Request) (*call, method, error) {
 	c := &call{s: s, req: req, v: s.view()}
+	if err := req.CheckNames(); err != nil {
+		return nil, method{}, err
+	}
 	var err error
 	if c.src, err = c.lookup(req.Source); err != nil {
 		return nil, method{}, err
@@ -191,25 +194,16 @@ func (s *Server) resolve(req adminapi.Request) (*call, method, error) {
 	return c, m, nil
 }
 
-var uuidRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// lookup resolves a source or destination token: a name or uuid:<uuid>.
+// lookup resolves a source or destination already checked by CheckNames:
+// a name or uuid:<uuid>.
 func (c *call) lookup(tok string) (*store.Qube, error) {
 	if u, ok := strings.CutPrefix(tok, "uuid:"); ok {
-		if !uuidRe.MatchString(u) {
-			return nil, excf("QubesVMInvalidUUIDError", "VM UUID is not valid: %s", pyRepr(u))
-		}
 		for _, q := range c.v.c.Qubes {
-			if q.UUID == u {
+			if strings.EqualFold(q.UUID, u) {
 				return q, nil
 			}
 		}
 		return nil, notFound(tok)
-	}
-	if tok != store.AdminVM {
-		if err := qube.ValidateName(tok); err != nil {
-			return nil, excf("QubesValueError", "%s", err.(*qube.NameError).Reason)
-		}
 	}
 	q := c.v.c.Qubes[tok]
 	if q == nil {

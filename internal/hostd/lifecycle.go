@@ -269,7 +269,7 @@ func currentState(c *call) ([]byte, error) {
 func (s *Server) streamEvents(ctx context.Context, c *call, w io.Writer) error {
 	sub := s.events.subscribe()
 	defer s.events.unsubscribe(sub)
-	if err := adminapi.WriteEvent(w, adminapi.Event{Name: "connection-established"}); err != nil {
+	if err := adminapi.WriteEvent(w, adminapi.ConnectionEstablished); err != nil {
 		return nil
 	}
 	all := c.dest.Name == store.AdminVM
@@ -299,7 +299,7 @@ func (s *Server) streamEvents(ctx context.Context, c *call, w io.Writer) error {
 // stats_interval seconds. cpu_usage is the percentage of one host CPU
 // used since the previous report.
 func (s *Server) streamStats(ctx context.Context, c *call, w io.Writer) error {
-	if err := adminapi.WriteEvent(w, adminapi.Event{Name: "connection-established"}); err != nil {
+	if err := adminapi.WriteEvent(w, adminapi.ConnectionEstablished); err != nil {
 		return nil
 	}
 	type sample struct {
