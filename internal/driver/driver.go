@@ -50,6 +50,9 @@ type Service struct {
 	Name string
 	Argv []string
 	Env  []string // added to the qube's base environment
+	// Files become the service's fds 3, 4, ... (for qube-agent: the shared
+	// region and the listening GUI socket, both made on the host).
+	Files []*os.File
 }
 
 // RunOptions are the stdio and extra files of a program started in a qube.

@@ -50,7 +50,17 @@ func (s *Server) start(name string) error {
 
 	s.events.emit(name, "domain-pre-start", "start_guid", "True", "mem_required", "None")
 	spec := s.spec(v, q)
-	if err := s.drv.Start(spec); err != nil {
+	label, _ := v.value(q, "label")
+	err := s.addQubeServices(&spec, label)
+	if err == nil {
+		err = s.drv.Start(spec)
+	}
+	for _, svc := range spec.Services[len(s.cfg.Services):] {
+		for _, f := range svc.Files {
+			f.Close()
+		}
+	}
+	if err != nil {
 		s.setTransient(name, "")
 		reason := err.Error()
 		s.events.emit(name, "domain-start-failed", "reason", reason)
@@ -63,9 +73,21 @@ func (s *Server) start(name string) error {
 	s.setTransient(name, "")
 	s.events.emit(name, "domain-start", "start_guid", "True")
 	if s.cfg.Lifecycle != nil {
-		label, _ := v.value(q, "label")
 		s.cfg.Lifecycle.QubeStarted(name, label)
 	}
+	return nil
+}
+
+func (s *Server) addQubeServices(spec *driver.Spec, label string) error {
+	spec.Services = slices.Clone(s.cfg.Services)
+	if s.cfg.QubeServices == nil {
+		return nil
+	}
+	more, err := s.cfg.QubeServices(spec.Name, label)
+	if err != nil {
+		return fmt.Errorf("prepare services: %w", err)
+	}
+	spec.Services = append(spec.Services, more...)
 	return nil
 }
 

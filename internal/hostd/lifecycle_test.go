@@ -314,13 +314,28 @@ func (l lifecycleRecorder) QubeStopped(name string) { l.calls <- "stopped " + na
 
 func TestLifecycleHooksAndServices(t *testing.T) {
 	rec := lifecycleRecorder{make(chan string, 4)}
+	// A per-qube service gets a host file as its fd 3, as qube-agent will
+	// get its shared region and GUI socket.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
 	d := sandboxDaemon(t, func(c *Config) {
 		c.Services = []driver.Service{{Name: "marker", Argv: []string{"sh", "-c", "echo up > ~/service; exec sleep 1000"}}}
 		c.Lifecycle = rec
+		c.QubeServices = func(name, label string) ([]driver.Service, error) {
+			return []driver.Service{{Name: "fd", Argv: []string{"sh", "-c", "echo " + name + " " + label + " >&3"}, Files: []*os.File{w}}}, nil
+		}
 	})
 	d.mustCall(t, "admin.vm.Create.StandaloneVM", "", "dom0", "name=sa label=green")
 	d.mustCall(t, "admin.vm.Start", "", "sa", "")
 	waitFile(t, filepath.Join(d.dir, "data", "qubes", "sa", "home", "service"), "up\n")
+	buf := make([]byte, 64)
+	r.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, _ := r.Read(buf); string(buf[:n]) != "sa green\n" {
+		t.Errorf("per-qube service wrote %q to its fd 3", buf[:n])
+	}
 	d.mustCall(t, "admin.vm.Kill", "", "sa", "")
 	for _, want := range []string{"started sa green", "stopped sa"} {
 		select {

@@ -38,6 +38,10 @@ type Config struct {
 	Driver driver.Driver
 	// Services run inside every qube (an X server, qube-agent).
 	Services []driver.Service
+	// QubeServices, if set, adds services for one qube as it starts: the
+	// GUI launcher's seam to hand qube-agent the qube's shared region and
+	// GUI socket. Files it returns are closed once the qube started.
+	QubeServices func(name, label string) ([]driver.Service, error)
 	// RunEnv is added to the environment of admin.vm.Run commands
 	// (DISPLAY for the in-qube X server, for one).
 	RunEnv    []string

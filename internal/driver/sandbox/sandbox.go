@@ -466,7 +466,7 @@ func (l *limitedWriter) Write(b []byte) (int, error) {
 }
 
 func (d *Driver) startService(name string, svc driver.Service) error {
-	opts := driver.RunOptions{Env: svc.Env}
+	opts := driver.RunOptions{Env: svc.Env, ExtraFiles: svc.Files}
 	if d.cfg.LogDir != "" {
 		if err := os.MkdirAll(d.cfg.LogDir, 0o700); err != nil {
 			return err
