@@ -374,3 +374,31 @@ func mkdirs(t *testing.T, parent, name string) string {
 	}
 	return p
 }
+
+// An X server runs inside a qube as one of its services, and programs run
+// in the qube reach it; nothing of it is visible on the host.
+func TestXvfbInsideQube(t *testing.T) {
+	testenv.NeedCommands(t, "Xvfb", "xdpyinfo")
+	d := newDriver(t)
+	err := d.Start(driver.Spec{Name: "x", Services: []driver.Service{
+		{Name: "xvfb", Argv: []string{"Xvfb", ":0", "-nolisten", "tcp", "-screen", "0", "640x480x24"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got, code := sh(t, d, "x", "xdpyinfo -display :0 2>/dev/null | grep dimensions")
+		if code == 0 && strings.Contains(got, "640x480 pixels") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no X server in the qube: %q", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := d.Shutdown("x", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitHalted(t, d, "x")
+}
