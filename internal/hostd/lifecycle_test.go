@@ -262,8 +262,9 @@ func TestSocketModeAndStaleSocket(t *testing.T) {
 	if _, err := Listen(sock, 0o600); err == nil {
 		t.Error("second daemon on a live socket")
 	}
+	// A crashed daemon leaves its socket file behind.
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
 	l.Close()
-	os.WriteFile(sock, nil, 0o600) // stale leftover
 	l2, err := Listen(sock, 0o660)
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
@@ -271,6 +272,14 @@ func TestSocketModeAndStaleSocket(t *testing.T) {
 	l2.Close()
 	if _, err := Listen(sock, 0o666); err == nil {
 		t.Error("world-writable socket accepted")
+	}
+	file := filepath.Join(dir, "not-a-socket")
+	os.WriteFile(file, []byte("data"), 0o600)
+	if _, err := Listen(file, 0o600); err == nil {
+		t.Error("a regular file was replaced by the socket")
+	}
+	if b, _ := os.ReadFile(file); string(b) != "data" {
+		t.Error("a regular file in the socket's place was removed")
 	}
 }
 

@@ -122,7 +122,12 @@ func Listen(path string, mode os.FileMode) (net.Listener, error) {
 		c.Close()
 		return nil, fmt.Errorf("%s is served by a running daemon (qubesd or qube-hostd)", path)
 	}
-	os.Remove(path)
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s exists and is not a socket; remove it or choose another -socket", path)
+		}
+		os.Remove(path) // left by a daemon that crashed
+	}
 	// The umask covers the moment between bind and chmod.
 	old := syscall.Umask(0o177)
 	l, err := net.Listen("unix", path)
