@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -20,17 +21,28 @@ import (
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
 
-// qubesd is a scripted daemon: two running qubes, an event stream the test
-// feeds, and a log of the lifecycle calls it got.
+// qubesd is a scripted daemon: three qubes whose states the test and the
+// lifecycle calls change, an event stream the test feeds, and a log of the
+// calls it got.
 type qubesd struct {
 	*adminapitest.Server
 	events chan adminapi.Event
 	mu     sync.Mutex
+	states map[string]string
 	calls  []string
 }
 
+// emit changes a qube's state and sends the event that announces it.
+func (d *qubesd) emit(qube, event, state string) {
+	d.mu.Lock()
+	d.states[qube] = state
+	d.mu.Unlock()
+	d.events <- adminapi.Event{Subject: qube, Name: event}
+}
+
 func startQubesd(t *testing.T) *qubesd {
-	d := &qubesd{events: make(chan adminapi.Event)}
+	d := &qubesd{events: make(chan adminapi.Event),
+		states: map[string]string{"dom0": "Running", "work": "Running", "personal": "Halted"}}
 	quit := make(chan struct{}) // ends open streams before the server waits for them
 	labels := map[string]string{"dom0": "black", "work": "blue", "personal": "green"}
 	d.Server = adminapitest.NewServer(t, func(raw []byte, c net.Conn) {
@@ -40,7 +52,11 @@ func startQubesd(t *testing.T) *qubesd {
 		}
 		switch req.Method {
 		case "admin.vm.List":
-			adminapi.WriteOK(c, []byte("dom0 class=AdminVM state=Running\nwork class=AppVM state=Running\npersonal class=AppVM state=Halted\n"))
+			d.mu.Lock()
+			list := fmt.Sprintf("dom0 class=AdminVM state=%s\nwork class=AppVM state=%s\npersonal class=AppVM state=%s\n",
+				d.states["dom0"], d.states["work"], d.states["personal"])
+			d.mu.Unlock()
+			adminapi.WriteOK(c, []byte(list))
 		case "admin.vm.property.GetAll":
 			adminapi.WriteOK(c, []byte("label default=False type=label "+labels[req.Dest]+"\n"))
 		case "admin.Events":
@@ -59,6 +75,9 @@ func startQubesd(t *testing.T) *qubesd {
 		default:
 			d.mu.Lock()
 			d.calls = append(d.calls, req.Method+" "+req.Dest)
+			if req.Method == "admin.vm.Pause" {
+				d.states[req.Dest] = "Paused" // the event is left out: the tray sees it on its next reload
+			}
 			d.mu.Unlock()
 			adminapi.WriteOK(c, nil)
 		}
@@ -193,7 +212,7 @@ func TestBinary(t *testing.T) {
 	waitFor("qubes and clipboard in the menu", menuIs("dom0", "work", "---", clipLine, "---", "Qube Manager"))
 
 	// A qube starts: menu entry and notification.
-	d.events <- adminapi.Event{Subject: "personal", Name: "domain-start"}
+	d.emit("personal", "domain-start", "Running")
 	waitFor("personal in the menu", menuIs("dom0", "personal", "work", "---", clipLine, "---", "Qube Manager"))
 	select {
 	case n := <-notes.C:
@@ -230,8 +249,9 @@ func TestBinary(t *testing.T) {
 		return slices.Contains(d.calls, "admin.vm.Pause work")
 	})
 
-	// The session bus dies and comes back: the tray reconnects and
-	// registers with the new watcher.
+	// The session bus dies and comes back: the tray reconnects, registers
+	// with the new watcher and reloads the qubes (work was paused meanwhile,
+	// without an event, so only a reload shows it).
 	bus.Restart(t)
 	testenv.StartSNIWatcher(t, bus)
 	host = bus.Conn(t)
@@ -243,7 +263,7 @@ func TestBinary(t *testing.T) {
 		item = v.Value().([]string)[0]
 		return true
 	})
-	waitFor("the menu on the new bus", menuIs("dom0", "personal", "work", "---", clipLine, "---", "Qube Manager"))
+	waitFor("the menu on the new bus", menuIs("dom0", "personal", "work (paused)", "---", clipLine, "---", "Qube Manager"))
 }
 
 func TestAutostartEntry(t *testing.T) {
