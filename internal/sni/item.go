@@ -48,9 +48,6 @@ type Config struct {
 	Category string // ApplicationStatus, Communications, SystemServices or Hardware
 	Icon     []Pixmap
 	ToolTip  ToolTip
-	// Activate runs on a primary click. When nil the item declares
-	// ItemIsMenu, so hosts open the menu instead.
-	Activate func(x, y int32)
 	// Logf reports registration trouble; nil means log.Printf.
 	Logf func(format string, args ...any)
 }
@@ -93,7 +90,7 @@ func Export(conn *dbus.Conn, cfg Config, menu *Menu) (*Item, error) {
 	if err := menu.export(conn); err != nil {
 		return nil, err
 	}
-	if err := conn.Export(itemMethods{it}, ItemPath, ItemInterface); err != nil {
+	if err := conn.Export(itemMethods{}, ItemPath, ItemInterface); err != nil {
 		return nil, fmt.Errorf("export %s: %w", ItemInterface, err)
 	}
 	pixmaps := cfg.Icon
@@ -119,7 +116,7 @@ func Export(conn *dbus.Conn, cfg Config, menu *Menu) (*Item, error) {
 		"AttentionIconPixmap": []Pixmap{},
 		"AttentionMovieName":  "",
 		"ToolTip":             tt,
-		"ItemIsMenu":          cfg.Activate == nil,
+		"ItemIsMenu":          true, // a primary click opens the menu, as in Qubes' own tray
 		"Menu":                MenuPath,
 	})
 	if err != nil {
@@ -246,15 +243,10 @@ func (it *Item) SetStatus(s string) {
 
 // itemMethods holds the D-Bus methods only, so that exported Go methods of
 // Item do not leak onto the bus.
-type itemMethods struct{ it *Item }
+type itemMethods struct{}
 
-func (m itemMethods) Activate(x, y int32) *dbus.Error {
-	if m.it.cfg.Activate != nil {
-		go m.it.cfg.Activate(x, y)
-	}
-	return nil
-}
-
+// Clicks on the icon itself do nothing: hosts show the menu (ItemIsMenu).
+func (m itemMethods) Activate(x, y int32) *dbus.Error          { return nil }
 func (m itemMethods) SecondaryActivate(x, y int32) *dbus.Error { return nil }
 func (m itemMethods) ContextMenu(x, y int32) *dbus.Error       { return nil }
 func (m itemMethods) Scroll(delta int32, orientation string) *dbus.Error {
