@@ -9,6 +9,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,8 @@ import (
 )
 
 func main() {
-	socket := flag.String("socket", "", "Admin API socket (default $"+adminapi.SocketEnv+" or "+adminapi.DefaultSocket+")")
+	socket := flag.String("socket", "", "Admin API socket (default $"+adminapi.SocketEnv+", else "+adminapi.DefaultSocket+
+		" if present, else qube-hostd's $XDG_RUNTIME_DIR/qubes/qubesd.sock)")
 	clipDir := flag.String("clipboard-dir", defaultClipboardDir(), "directory of the global clipboard files (qubes-clipboard.bin*)")
 	terminal := flag.String("terminal", tray.DefaultTerminal, "shell command run in a qube for \"Run terminal\"")
 	manager := flag.String("manager", "qube-manager", "command that opens the Qube Manager")
@@ -29,7 +31,7 @@ func main() {
 	flag.Parse()
 
 	src := &tray.AdminSource{
-		Client:   adminapi.New(adminapi.TransportFromEnv(*socket)),
+		Client:   adminapi.New(transport(*socket)),
 		Terminal: *terminal,
 		Manager:  strings.Fields(*manager),
 		Settings: strings.Fields(*settings),
@@ -57,6 +59,20 @@ func main() {
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// transport finds the daemon as adminapi does, except that on a host
+// without qubesd it waits for the user's qube-hostd socket: the tray is
+// autostarted with the session, often before the daemon.
+func transport(socketFlag string) adminapi.Transport {
+	if socketFlag == "" && os.Getenv(adminapi.SocketEnv) == "" {
+		_, qubesd := os.Stat(adminapi.DefaultSocket)
+		_, qrexec := exec.LookPath("qrexec-client-vm")
+		if d := os.Getenv("XDG_RUNTIME_DIR"); qubesd != nil && qrexec != nil && d != "" {
+			return adminapi.UnixTransport{Path: filepath.Join(d, "qubes", "qubesd.sock")}
+		}
+	}
+	return adminapi.TransportFromEnv(socketFlag)
 }
 
 // defaultClipboardDir is where the guid keeps the global clipboard: the
