@@ -59,11 +59,7 @@ func TestCopyPasteWithPolicyAndNotifications(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(pdir, "30-user.policy"), []byte("qubes.ClipboardPaste * vault @anyvm deny\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := policy.Load(pdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	decider := policy.ClipboardPaste{Policy: pol, Qubes: func(string) (policy.Qube, bool) { return policy.Qube{Type: "AppVM"}, true }}
+	decider := policy.ClipboardPaste{Dir: pdir, Qubes: func(string) (policy.Qube, error) { return policy.Qube{Type: "AppVM"}, nil }}
 	s := newStore(t)
 
 	var req Request

@@ -12,7 +12,7 @@ import (
 
 // qubes is a small system: work and personal AppVMs, vault tagged secret,
 // a disposable disp42 from the dvm template (tagged dvmtag), and dom0.
-func qubes(name string) (Qube, bool) {
+func qubes(name string) (Qube, error) {
 	q, ok := map[string]Qube{
 		"dom0":     {Type: "AdminVM"},
 		"work":     {Type: "AppVM", Tags: []string{"office"}},
@@ -22,7 +22,10 @@ func qubes(name string) (Qube, bool) {
 		"disp42":   {Type: "DispVM", Template: "dvm"},
 		"tmpl":     {Type: "TemplateVM"},
 	}[name]
-	return q, ok
+	if !ok {
+		return Qube{}, ErrNoQube
+	}
+	return q, nil
 }
 
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -42,7 +45,10 @@ func writeFiles(t *testing.T, files map[string]string) string {
 
 func paste(t *testing.T, p *Policy, src, dst string) Action {
 	t.Helper()
-	ok, d := p.AllowClipboardPaste(src, dst, qubes)
+	ok, d, err := p.AllowClipboardPaste(src, dst, qubes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if ok != (d.Action != Deny) {
 		t.Fatalf("AllowClipboardPaste ok=%v with action %v", ok, d.Action)
 	}
@@ -77,11 +83,11 @@ func TestDefaultPolicy(t *testing.T) {
 			t.Errorf("%s → %s: %v, want %v", c.src, c.dst, got, c.want)
 		}
 	}
-	if d := p.Evaluate(Request{Service: "qubes.ClipboardPaste", Source: "work", Target: "personal"}, qubes); d.Rule != p.Rules[1] {
+	if d, _ := p.Evaluate(Request{Service: "qubes.ClipboardPaste", Source: "work", Target: "personal"}, qubes); d.Rule != p.Rules[1] {
 		t.Errorf("deciding rule %v, want the second", d.Rule)
 	}
 	// The same service with an argument still matches "*".
-	if d := p.Evaluate(Request{Service: "qubes.ClipboardPaste", Argument: "+x", Source: "work", Target: "personal"}, qubes); d.Action != Ask {
+	if d, _ := p.Evaluate(Request{Service: "qubes.ClipboardPaste", Argument: "+x", Source: "work", Target: "personal"}, qubes); d.Action != Ask {
 		t.Errorf("with argument: %v", d.Action)
 	}
 }
@@ -115,8 +121,8 @@ func TestLoadOrderFirstMatchAndBuiltIn(t *testing.T) {
 		{"personal", "vault", Deny, "30-user.policy:4"},
 		{"work", "personal", Ask, "(built-in) 90-default-gui-daemon.policy:8"},
 	} {
-		ok, d := p.AllowClipboardPaste(c.src, c.dst, qubes)
-		if d.Action != c.want || ok != (c.want != Deny) || d.Rule == nil || !strings.HasSuffix(d.Rule.Where(), c.where) {
+		ok, d, err := p.AllowClipboardPaste(c.src, c.dst, qubes)
+		if err != nil || d.Action != c.want || ok != (c.want != Deny) || d.Rule == nil || !strings.HasSuffix(d.Rule.Where(), c.where) {
 			t.Errorf("%s → %s: %v by %v, want %v by %s", c.src, c.dst, d.Action, d.Rule, c.want, c.where)
 		}
 	}
@@ -148,7 +154,7 @@ func TestEmptyPolicyDenies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, d := p.AllowClipboardPaste("work", "personal", qubes); ok || d.Rule != nil || d.Action != Deny {
+	if ok, d, err := p.AllowClipboardPaste("work", "personal", qubes); ok || err != nil || d.Rule != nil || d.Action != Deny {
 		t.Fatalf("empty policy: %v %+v", ok, d)
 	}
 }
@@ -191,17 +197,17 @@ func TestTokens(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.rule, err)
 		}
-		ok, _ := p.AllowClipboardPaste(c.src, c.dst, qubes)
-		if ok != c.match {
+		ok, _, err := p.AllowClipboardPaste(c.src, c.dst, qubes)
+		if err != nil || ok != c.match {
 			t.Errorf("rule %q, %s → %s: match %v, want %v", c.rule, c.src, c.dst, ok, c.match)
 		}
 	}
 	// Without a lookup, @tag/@type match nothing but names still do.
 	p, _ := Parse("t.policy", []byte("* * @tag:secret @anyvm allow\n* * work @anyvm allow\n"))
-	if ok, _ := p.AllowClipboardPaste("vault", "work", nil); ok {
+	if ok, _, _ := p.AllowClipboardPaste("vault", "work", nil); ok {
 		t.Error("@tag matched without a lookup")
 	}
-	if ok, _ := p.AllowClipboardPaste("work", "vault", nil); !ok {
+	if ok, _, _ := p.AllowClipboardPaste("work", "vault", nil); !ok {
 		t.Error("name did not match without a lookup")
 	}
 }
@@ -226,7 +232,7 @@ func TestServiceAndArgument(t *testing.T) {
 		{Request{Service: "qubes.Other", Source: "work", Target: "vault"}, Deny},
 		{Request{Service: "qubes.Another", Source: "work", Target: "vault"}, Allow},
 	} {
-		if d := p.Evaluate(c.req, qubes); d.Action != c.want {
+		if d, err := p.Evaluate(c.req, qubes); err != nil || d.Action != c.want {
 			t.Errorf("%+v: %v, want %v", c.req, d.Action, c.want)
 		}
 	}
@@ -385,7 +391,7 @@ func TestResearchPolicyFixture(t *testing.T) {
 		{"admin.Events", "work", "work", Allow},
 		{"qubes.ClipboardPaste", "work", "work", Deny},
 	} {
-		if d := p.Evaluate(Request{Service: c.svc, Source: c.src, Target: c.dst}, qubes); d.Action != c.want {
+		if d, err := p.Evaluate(Request{Service: c.svc, Source: c.src, Target: c.dst}, qubes); err != nil || d.Action != c.want {
 			t.Errorf("%s %s → %s: %v, want %v", c.svc, c.src, c.dst, d.Action, c.want)
 		}
 	}
@@ -397,13 +403,37 @@ func TestResearchPolicyFixture(t *testing.T) {
 	}
 }
 
-func TestClipboardPasteAdapter(t *testing.T) {
-	p, _ := Parse("c.policy", []byte("qubes.ClipboardPaste * @tag:secret @anyvm deny\nqubes.ClipboardPaste * @anyvm @anyvm ask\n"))
-	c := ClipboardPaste{Policy: p, Qubes: qubes}
+func TestClipboardPasteRereadsDir(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"30-user.policy": "qubes.ClipboardPaste * @tag:secret @anyvm deny\n"})
+	c := ClipboardPaste{Dir: dir, Qubes: qubes}
 	if ok, err := c.AllowPaste("vault", "work"); ok || err != nil {
 		t.Errorf("vault → work: %v, %v", ok, err)
 	}
 	if ok, err := c.AllowPaste("work", "vault"); !ok || err != nil {
 		t.Errorf("work → vault: %v, %v", ok, err)
+	}
+	// An edit applies to the next paste; a broken file denies, naming itself.
+	if err := os.WriteFile(filepath.Join(dir, "30-user.policy"), []byte("qubes.ClipboardPaste * work @anyvm deny\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := c.AllowPaste("work", "vault"); ok {
+		t.Error("edit not applied")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "30-user.policy"), []byte("qubes.ClipboardPaste * work\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.AllowPaste("personal", "vault"); ok || err == nil || !strings.Contains(err.Error(), "30-user.policy:1:") {
+		t.Errorf("broken policy: %v, %v", ok, err)
+	}
+}
+
+// A failing lookup denies rather than skipping the rule: skipping
+// "@tag:secret deny" would let the default "ask" allow vault's clipboard.
+func TestLookupErrorDenies(t *testing.T) {
+	p, _ := Parse("c.policy", []byte("qubes.ClipboardPaste * @tag:secret @anyvm deny\nqubes.ClipboardPaste * @anyvm @anyvm ask\n"))
+	down := func(string) (Qube, error) { return Qube{}, errors.New("qubesd not reachable") }
+	ok, d, err := p.AllowClipboardPaste("vault", "work", down)
+	if ok || err == nil || d.Rule != p.Rules[0] || !strings.Contains(err.Error(), "c.policy:1") || !strings.Contains(err.Error(), "qubesd not reachable") {
+		t.Fatalf("%v %+v %v", ok, d, err)
 	}
 }
