@@ -330,7 +330,7 @@ func (s *Store) metadata(vm string, t uint32, limit int, lim Limits) Metadata {
 // opened for each operation, so goroutines sharing a Store exclude each
 // other as separate processes do.
 func (s *Store) locked(f func() error) error {
-	lf, err := os.OpenFile(filepath.Join(s.dir, LockFile), os.O_RDWR|os.O_CREATE, 0o666)
+	lf, err := os.OpenFile(filepath.Join(s.dir, LockFile), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o666)
 	if err != nil {
 		return fmt.Errorf("clipboard lock: %w", err)
 	}
@@ -435,7 +435,8 @@ func (s *Store) writeInPlace(name string, b []byte) error {
 	if err == nil {
 		err = f.Chmod(filePerm)
 	} else if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+		// Never write through a symlink someone planted in a shared directory.
+		f, err = os.OpenFile(p, os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0)
 	}
 	if err != nil {
 		if f != nil {

@@ -417,6 +417,55 @@ func TestLockAcrossProcesses(t *testing.T) {
 	}
 }
 
+// Goroutines sharing one Store exclude each other too: each operation opens
+// its own lock file description.
+func TestLockAcrossGoroutines(t *testing.T) {
+	s := newStore(t)
+	p := filepath.Join(s.Dir(), "counter")
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for range 25 {
+				err := s.locked(func() error {
+					b, _ := os.ReadFile(p)
+					time.Sleep(100 * time.Microsecond)
+					return os.WriteFile(p, append(b, 'x'), 0o600)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readFile(t, s, "counter"); len(got) != 100 {
+		t.Fatalf("counter has %d marks, want 100", len(got))
+	}
+}
+
+func TestSourceSymlinkNotFollowed(t *testing.T) {
+	s := newStore(t)
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(s.Dir(), SourceFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Copy("work", 1, []byte("x"), lim18); err == nil {
+		t.Error("copy wrote through a symlinked .bin.source")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Fatalf("symlink target overwritten: %q", b)
+	}
+}
+
 func TestLockHelperProcess(t *testing.T) {
 	dir := os.Getenv(helperEnv)
 	if dir == "" {
