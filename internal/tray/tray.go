@@ -52,6 +52,9 @@ type Tray struct {
 	ids       idAllocator
 	targets   map[int32]target
 	swatches  map[color.RGBA][]byte
+	// notifyFailing is set while notifications fail (no service), so
+	// each outage is logged once.
+	notifyFailing bool
 
 	kick     chan struct{} // the model changed: publish soon
 	pubMu    sync.Mutex    // serialises publish; taken before mu
@@ -342,8 +345,16 @@ func (t *Tray) notify(ctx context.Context, n notify.Notification) {
 	}
 	n.Icon = IconName
 	go func() {
-		if _, err := nt.Send(ctx, n); err != nil && ctx.Err() == nil {
-			t.o.Logf("tray: %v", err)
+		_, err := nt.Send(ctx, n)
+		if ctx.Err() != nil {
+			return
+		}
+		t.mu.Lock()
+		was := t.notifyFailing
+		t.notifyFailing = err != nil
+		t.mu.Unlock()
+		if err != nil && !was {
+			t.o.Logf("tray: %v; not logging further failures until one succeeds", err)
 		}
 	}()
 }
