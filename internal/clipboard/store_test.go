@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qube-desktop/qube-desktop/internal/guiproto"
+	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
 
 func newStore(t *testing.T) *Store {
@@ -355,9 +356,7 @@ func TestStatus(t *testing.T) {
 // Another program holding appviewer.lock (here util-linux flock(1), as
 // qui-clipboard or a C guid would) blocks our operations until it lets go.
 func TestLockExcludesOtherPrograms(t *testing.T) {
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("flock(1) (util-linux) not installed")
-	}
+	testenv.NeedCommands(t, "flock")
 	s := newStore(t)
 	holder := exec.Command("flock", filepath.Join(s.Dir(), LockFile), "sh", "-c", "echo locked; read x; exit 0")
 	stdin, _ := holder.StdinPipe()
