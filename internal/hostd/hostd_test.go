@@ -65,7 +65,7 @@ func (l *testLog) Write(b []byte) (int, error) {
 // failingDriver is the real sandbox driver with a bubblewrap that cannot
 // start anything, like the recording's qubesd that had no Xen.
 func failingDriver(t testing.TB) driver.Driver {
-	d, err := sandbox.New(sandbox.Config{Bwrap: "/bin/false", Init: "/bin/false"})
+	d, err := sandbox.New(sandbox.Config{Bwrap: "/bin/false", Init: "/bin/false", NoFreezer: true})
 	if err != nil {
 		t.Fatal(err)
 	}
