@@ -94,6 +94,63 @@ func buildTray(t *testing.T) string {
 	return bin
 }
 
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// startTray runs the built tray with args on the bus, its log in the
+// test's, and stops it with SIGINT at the end, expecting a clean exit.
+func startTray(t *testing.T, bus *testenv.Bus, args ...string) {
+	cmd := exec.Command(buildTray(t), args...)
+	cmd.Env = bus.Env()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logDone := make(chan struct{})
+	go func() {
+		defer close(logDone)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			t.Log("qube-tray: " + sc.Text())
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { <-logDone; done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("qube-tray exited with %v after SIGINT, want status 0", err)
+			}
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			t.Error("qube-tray did not exit within 5 s of SIGINT")
+		}
+	})
+}
+
+// trayItem waits until the watcher lists one item and returns its bus name.
+func trayItem(t *testing.T, host *dbus.Conn) string {
+	t.Helper()
+	var item string
+	waitFor(t, "the tray item", func() bool {
+		v, err := host.Object(sni.WatcherName, sni.WatcherPath).GetProperty(sni.WatcherInterface + ".RegisteredStatusNotifierItems")
+		if err != nil || len(v.Value().([]string)) != 1 {
+			return false
+		}
+		item = v.Value().([]string)[0]
+		return true
+	})
+	return item
+}
+
 type menuEntry struct {
 	ID       int32
 	Props    map[string]dbus.Variant
@@ -134,7 +191,6 @@ func TestBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := bus.Conn(t)
-	bin := buildTray(t)
 
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "qubesd.sock") // absent: the daemon is not up yet
@@ -142,52 +198,9 @@ func TestBinary(t *testing.T) {
 	if err := os.MkdirAll(clip, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-socket", sock, "-clipboard-dir", clip, "-settings", "true")
-	cmd.Env = bus.Env()
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logDone := make(chan struct{})
-	go func() {
-		defer close(logDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			t.Log("qube-tray: " + sc.Text())
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { <-logDone; done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("qube-tray exited with %v after SIGINT, want status 0", err)
-			}
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			t.Error("qube-tray did not exit within 5 s of SIGINT")
-		}
-	})
-
-	var item string
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-		}
-	}
-	waitFor("the tray item", func() bool {
-		v, err := host.Object(sni.WatcherName, sni.WatcherPath).GetProperty(sni.WatcherInterface + ".RegisteredStatusNotifierItems")
-		if err != nil || len(v.Value().([]string)) != 1 {
-			return false
-		}
-		item = v.Value().([]string)[0]
-		return true
-	})
+	startTray(t, bus, "-socket", sock, "-clipboard-dir", clip, "-settings", "true")
+	waitFor := func(what string, ok func() bool) { t.Helper(); waitFor(t, what, ok) }
+	item := trayItem(t, host)
 	var labels []string
 	var ids []int32
 	menuIs := func(want ...string) func() bool {
@@ -255,14 +268,7 @@ func TestBinary(t *testing.T) {
 	bus.Restart(t)
 	testenv.StartSNIWatcher(t, bus)
 	host = bus.Conn(t)
-	waitFor("the tray item on the new bus", func() bool {
-		v, err := host.Object(sni.WatcherName, sni.WatcherPath).GetProperty(sni.WatcherInterface + ".RegisteredStatusNotifierItems")
-		if err != nil || len(v.Value().([]string)) != 1 {
-			return false
-		}
-		item = v.Value().([]string)[0]
-		return true
-	})
+	item = trayItem(t, host)
 	waitFor("the menu on the new bus", menuIs("dom0", "personal", "work (paused)", "---", clipLine, "---", "Qube Manager"))
 }
 
