@@ -357,3 +357,39 @@ func TestLifecycleHooksAndServices(t *testing.T) {
 		}
 	}
 }
+
+// A qube with a netvm has the host's network; one without has loopback only.
+func TestNetvmMeansHostNetwork(t *testing.T) {
+	d := sandboxDaemon(t)
+	d.mustCall(t, "admin.vm.Create.StandaloneVM", "", "dom0", "name=net label=red")
+	if _, err := d.call(t, "admin.vm.property.Set", "netvm", "dom0", "net"); err == nil {
+		t.Fatal("dom0's netvm was set")
+	}
+	d.mustCall(t, "admin.vm.Create.StandaloneVM", "", "dom0", "name=online label=yellow")
+	if _, err := d.call(t, "admin.vm.property.Set", "netvm", "online", "net"); !errors.Is(err, adminapi.ErrPropertyValue) {
+		t.Fatalf("netvm without provides_network: %v", err)
+	}
+	d.mustCall(t, "admin.vm.property.Set", "provides_network", "net", "True")
+	d.mustCall(t, "admin.vm.property.Set", "netvm", "online", "net")
+	d.mustCall(t, "admin.vm.Create.StandaloneVM", "", "dom0", "name=offline label=green")
+	host, _ := os.ReadFile("/proc/net/dev")
+	for name, want := range map[string]string{"online": string(host), "offline": ""} {
+		d.mustCall(t, adminapi.RunMethod, "", name, "cat /proc/net/dev > ~/dev")
+		p := filepath.Join(d.dir, "data", "qubes", name, "home", "dev")
+		if want != "" {
+			waitFile(t, p, want)
+			continue
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b, _ := os.ReadFile(p)
+			if bytes.Count(b, []byte(":")) == 1 && bytes.Contains(b, []byte("lo:")) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("offline qube sees interfaces %q", b)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
