@@ -154,6 +154,9 @@ func DefaultSocket() string {
 	return filepath.Join(os.TempDir(), "qubes-"+strconv.Itoa(os.Getuid()), "qubesd.sock")
 }
 
+// requestTimeout bounds the wait for a client's whole request.
+const requestTimeout = 30 * time.Second
+
 // Serve answers connections on l until l is closed or the server closes.
 func (s *Server) Serve(l net.Listener) error {
 	go func() {
@@ -183,6 +186,9 @@ func (s *Server) Serve(l net.Listener) error {
 					conn.Close()
 				}
 			}()
+			// A client that never half-closes must not hold a goroutine
+			// forever; streams read nothing after the request.
+			conn.SetReadDeadline(time.Now().Add(requestTimeout))
 			if err := adminapi.ServeConn(s.ctx, conn, s.handle); err != nil {
 				s.log.Printf("request: %v", err)
 			}
