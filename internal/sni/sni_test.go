@@ -83,6 +83,21 @@ func startItem(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testen
 	img := image.NewNRGBA(image.Rect(0, 0, 2, 1))
 	img.Set(0, 0, color.NRGBA{0xcc, 0, 0, 0xff})
 	img.Set(1, 0, color.NRGBA{0x11, 0x22, 0x33, 0x80})
+	// The test plays the panel: it registers as a host and listens for
+	// the watcher's announcement, as Plasma does.
+	host := bus.Conn(t)
+	hostName := "org.kde.StatusNotifierHost-test"
+	if _, err := host.RequestName(hostName, dbus.NameFlagDoNotQueue); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.Object(WatcherName, WatcherPath).Call(WatcherInterface+".RegisterStatusNotifierHost", 0, hostName).Err; err != nil {
+		t.Fatalf("RegisterStatusNotifierHost: %v", err)
+	}
+	announced := make(chan *dbus.Signal, 8)
+	host.Signal(announced)
+	if err := host.AddMatchSignal(dbus.WithMatchInterface(WatcherInterface), dbus.WithMatchMember("StatusNotifierItemRegistered")); err != nil {
+		t.Fatal(err)
+	}
 	conn := bus.Conn(t)
 	it, err := Export(conn, Config{ID: "qube-tray", Title: "Qubes", Category: "SystemServices",
 		Icon: []Pixmap{PixmapFromImage(img)}, Logf: t.Logf}, m)
@@ -90,9 +105,19 @@ func startItem(t *testing.T, startWatcher func(testing.TB, *testenv.Bus) *testen
 		t.Fatal(err)
 	}
 	t.Cleanup(it.Close)
-	host := bus.Conn(t)
 	waitRegistered(t, host, it.BusName())
-	return fixture{bus, w, it, conn, host, clicks}
+	for timeout := time.After(patience); ; {
+		select {
+		case s := <-announced:
+			if arg, _ := s.Body[0].(string); s.Name == WatcherInterface+".StatusNotifierItemRegistered" &&
+				(arg == it.BusName() || arg == it.BusName()+string(ItemPath)) {
+				host.RemoveSignal(announced)
+				return fixture{bus, w, it, conn, host, clicks}
+			}
+		case <-timeout:
+			t.Fatalf("the watcher did not announce %s with StatusNotifierItemRegistered", it.BusName())
+		}
+	}
 }
 
 func TestItemRegistersAndExposesProperties(t *testing.T) {
