@@ -58,6 +58,7 @@ func Run(ctx context.Context, o Options) error {
 	served := make(chan error, 1)
 	go func() { served <- serve(sctx, o, d, xc) }()
 	err = c.Run(sctx)
+	close(d.stopped)
 	cancel()
 	c.Close()
 	if serr := <-served; serr != nil && !errors.Is(serr, context.Canceled) {
@@ -86,6 +87,9 @@ func serve(ctx context.Context, o Options, d *WaylandDisplay, xc guiproto.XConf)
 		} else {
 			o.Log.Printf("agent connected, protocol %s", v)
 			reason := session(ctx, o, d, conn, v)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			o.Log.Printf("session ended: %v; windows destroyed, waiting for the agent to reconnect", reason)
 		}
 		select {
@@ -163,8 +167,12 @@ func call(d *WaylandDisplay, f func()) bool {
 	if !d.c.Post(func() { f(); close(done) }) {
 		return false
 	}
-	<-done
-	return true
+	select {
+	case <-done:
+		return true
+	case <-d.stopped:
+		return false
+	}
 }
 
 // outbox writes to the agent from its own goroutine, so the daemon never

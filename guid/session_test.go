@@ -43,7 +43,9 @@ func (d *recDisplay) NewView(s ViewSpec) (View, error) {
 	return v, nil
 }
 
-func (d *recDisplay) call(format string, args ...any) { d.calls = append(d.calls, fmt.Sprintf(format, args...)) }
+func (d *recDisplay) call(format string, args ...any) {
+	d.calls = append(d.calls, fmt.Sprintf(format, args...))
+}
 
 func (v *recView) check() {
 	if v.destroyed {

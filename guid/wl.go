@@ -38,6 +38,7 @@ type WaylandDisplay struct {
 	handler  Handler
 	surfaces map[*wayland.WlSurface]surfaceRef
 	seat     *seat
+	stopped  chan struct{} // closed when the event loop no longer runs
 }
 
 // surfaceRef says which view a surface belongs to and whether it is the
@@ -69,6 +70,7 @@ func NewWaylandDisplay(c *wayland.Client, regionFd int, regionSize int, o Displa
 	d := &WaylandDisplay{
 		c: c, g: g, style: frame.Style{Border: o.Border, TitleBar: o.TitleBar, Label: o.Label},
 		palette: o.Palette, outW: 1920, outH: 1080, surfaces: map[*wayland.WlSurface]surfaceRef{},
+		stopped: make(chan struct{}),
 	}
 	if d.pool, err = g.Shm.CreatePool(regionFd, int32(regionSize)); err != nil {
 		return nil, err

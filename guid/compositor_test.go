@@ -1,0 +1,181 @@
+package guid_test
+
+import (
+	"encoding/json"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qube-desktop/qube-desktop/guid"
+	"github.com/qube-desktop/qube-desktop/internal/guiproto"
+	"github.com/qube-desktop/qube-desktop/internal/testenv"
+)
+
+const (
+	win = uint32(0x400001)
+	cw  = 160
+	ch  = 96
+)
+
+// TestBinaryOnWeston runs the built qube-guid with an inherited region fd
+// against weston: the framed window, the agent drawing past its window,
+// and fatal violations that end the session until the agent reconnects.
+func TestBinaryOnWeston(t *testing.T) {
+	testenv.NeedCommands(t, "go")
+	comp := testenv.StartWeston(t, 800, 600)
+	a := newAgent(t)
+
+	bin := filepath.Join(t.TempDir(), "qube-guid")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/qube-desktop/qube-desktop/app/qube-guid").CombinedOutput(); err != nil {
+		t.Fatalf("build qube-guid: %v\n%s", err, out)
+	}
+	region := a.guidRegion()
+	defer region.Close()
+	cmd := exec.Command(bin, "-qube", "work", "-label", "blue", "-socket", a.path, "-region-fd", "3",
+		"-display", comp.SocketPath(), "-border", "2", "-titlebar", "20")
+	cmd.ExtraFiles = []*os.File{region.File()}
+	var logs logBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		t.Logf("qube-guid output:\n%s", logs.String())
+	}()
+
+	a.accept()
+	a.create(win, winSpec{x: 40, y: 40, w: cw, h: ch, title: "bash", class: "XTerm", pat: topPixel})
+	a.expect("WINDOW_DUMP_ACK", isType(guiproto.MsgWindowDumpAck, win))
+	img, at := find(t, comp, topPixel, cw, ch)
+	checkContent(t, img, at, topPixel, cw, ch)
+	// weston draws no decorations: the guid's title bar is above the content.
+	checkFrame(t, img, at, cw, ch, 2, 22, blue)
+
+	// The agent paints a larger image, green everywhere: the window shows
+	// only its own 160×96, the frame stays the label colour.
+	a.dump(win, 400, 300, solid(green))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		img = comp.Screenshot(t)
+		if n := count(img, green); n == cw*ch {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d green pixels on screen, want exactly the %d of the content", n, cw*ch)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkContent(t, img, at, solid(green), cw, ch)
+	checkFrame(t, img, at, cw, ch, 2, 22, blue)
+
+	// A message for an unknown window is fatal: the session ends, the window
+	// goes, and the daemon waits for the agent again.
+	a.send(0x999, guiproto.MapInfo{})
+	a.expectHangup()
+	waitGone(t, comp, green)
+	a.accept()
+	a.create(win, winSpec{x: 40, y: 40, w: cw, h: ch, title: "bash", class: "XTerm", pat: topPixel})
+	find(t, comp, topPixel, cw, ch)
+	// A dump outside the region is fatal too.
+	a.send(win, guiproto.WindowDump{Kind: guiproto.DumpRegion, Width: 64, Height: 64, BPP: 24,
+		Region: guiproto.RegionBuffer{Offset: regionBytes - 4096, Stride: 256}})
+	a.expectHangup()
+	a.accept()
+	for _, rule := range []string{"unknown window ID", "does not fit the 67108864-byte region", "waiting for the agent to reconnect"} {
+		if !strings.Contains(logs.String(), rule) {
+			t.Errorf("qube-guid's log does not name %q", rule)
+		}
+	}
+}
+
+// waitGone waits until no pixel of colour c is on screen.
+func waitGone(t *testing.T, comp *testenv.Compositor, c interface{ RGBA() (r, g, b, a uint32) }) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for count(comp.Screenshot(t), rgb(c)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the window stayed on screen after the session ended")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// swayViews maps app_id to title for every view in sway's tree.
+func swayViews(t *testing.T, comp *testenv.Compositor) map[string]string {
+	out := map[string]string{}
+	collect([]byte(comp.SwayMsg(t, "-t", "get_tree", "-r")), out)
+	return out
+}
+
+func collect(raw []byte, out map[string]string) {
+	var n struct {
+		Name          string            `json:"name"`
+		AppID         *string           `json:"app_id"`
+		Nodes         []json.RawMessage `json:"nodes"`
+		FloatingNodes []json.RawMessage `json:"floating_nodes"`
+	}
+	if json.Unmarshal(raw, &n) != nil {
+		return
+	}
+	if n.AppID != nil {
+		out[*n.AppID] = n.Name
+	}
+	for _, c := range append(n.Nodes, n.FloatingNodes...) {
+		collect(c, out)
+	}
+}
+
+// TestWindowsOnSway: a tiled window follows sway's size through the
+// configure loop; titles are sanitized; a menu is a popup with a 2-px
+// frame; a popup covering the output becomes a framed toplevel.
+func TestWindowsOnSway(t *testing.T) {
+	comp := testenv.StartSway(t, 800, 600)
+	a := newAgent(t)
+	startGuid(t, comp, a, guid.Options{})
+	a.accept()
+	a.create(win, winSpec{x: 0, y: 0, w: cw, h: ch, title: "evil\u202etxt\x1b.exe", class: "XTerm", pat: topPixel})
+
+	// sway tiles the window over the whole output and decorates nothing
+	// (default_border none): the content is the output less the 2-px frame.
+	c := a.expect("CONFIGURE to sway's size", isType(guiproto.MsgConfigure, win)).m.(guiproto.Configure)
+	if c.Width != 796 || c.Height != 596 {
+		t.Fatalf("daemon configured %dx%d, want 796x596", c.Width, c.Height)
+	}
+	img, at := find(t, comp, topPixel, 796, 596)
+	checkContent(t, img, at, topPixel, 796, 596)
+	checkFrame(t, img, at, 796, 596, 2, 2, blue)
+
+	views := swayViews(t, comp)
+	if got := views["work:XTerm"]; got != "[work] evil___txt_.exe" {
+		t.Errorf("sway shows title %q for app_id work:XTerm (all %q)", got, views)
+	}
+
+	// A menu of the window: an xdg_popup at its place with a 2-px frame.
+	const menu = win + 1
+	a.create(menu, winSpec{x: 50, y: 30, w: 80, h: 60, or: true, transientFor: win, class: "XTerm", pat: popupPixel})
+	img, pat := find(t, comp, popupPixel, 80, 60)
+	if want := at.Add(image.Pt(50, 30)); pat != want {
+		t.Errorf("menu content at %v, want %v (the window's content + 50,30)", pat, want)
+	}
+	checkContent(t, img, pat, popupPixel, 80, 60)
+	checkFrame(t, img, pat, 80, 60, guid.PopupBorder, guid.PopupBorder, blue)
+	// Just outside the 2-px frame is the parent's content again.
+	if got := rgb(img.At(pat.X-3, pat.Y-3)); got == blue {
+		t.Errorf("popup frame wider than 2 px: %v at 3 px", got)
+	}
+
+	// An override-redirect window covering the output is a framed toplevel.
+	a.create(win+2, winSpec{x: 0, y: 0, w: 800, h: 600, or: true, transientFor: win, title: "cover", class: "Cover", pat: solid(green)})
+	deadline := time.Now().Add(10 * time.Second)
+	for swayViews(t, comp)["work:Cover"] != "[work] cover" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the covering window is not a sway view: %q", swayViews(t, comp))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
