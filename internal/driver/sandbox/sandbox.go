@@ -57,9 +57,11 @@ type Config struct {
 type Driver struct {
 	cfg    Config
 	spawn  chan spawnReq
+	quit   chan struct{} // closed by Close: no more starts
 	halted chan string
 
-	cgroups *cgroups // nil: pause with signals
+	cgroups   *cgroups // nil: pause with signals
+	closeOnce sync.Once
 
 	mu    sync.Mutex
 	qubes map[string]*sandbox
@@ -101,7 +103,7 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 10 * time.Second
 	}
-	d := &Driver{cfg: cfg, spawn: make(chan spawnReq), halted: make(chan string, 64),
+	d := &Driver{cfg: cfg, spawn: make(chan spawnReq), quit: make(chan struct{}), halted: make(chan string, 64),
 		qubes: map[string]*sandbox{}}
 	if !cfg.NoFreezer {
 		d.cgroups = findCgroups()
@@ -116,8 +118,14 @@ func New(cfg Config) (*Driver, error) {
 // daemon, and only with it.
 func (d *Driver) spawner() {
 	runtime.LockOSThread()
-	for r := range d.spawn {
-		r.errc <- r.cmd.Start()
+	for {
+		select {
+		case r := <-d.spawn:
+			r.errc <- r.cmd.Start()
+		case <-d.quit:
+			// Every qube is dead by now; the thread may go.
+			return
+		}
 	}
 }
 
@@ -371,8 +379,12 @@ func (d *Driver) start(spec driver.Spec) (*sandbox, error) {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(d.cfg.UID), Gid: uint32(d.cfg.GID)}
 	}
 	errc := make(chan error, 1)
-	d.spawn <- spawnReq{cmd, errc}
-	err = <-errc
+	select {
+	case d.spawn <- spawnReq{cmd, errc}:
+		err = <-errc
+	case <-d.quit:
+		err = errors.New("the driver is closed")
+	}
 	ctlChild.Close()
 	infoW.Close()
 	if err != nil {
@@ -391,6 +403,9 @@ func (d *Driver) start(spec driver.Spec) (*sandbox, error) {
 		<-exited
 		ctl.Close()
 		infoR.Close()
+		if s.cgroup != "" {
+			removeCgroup(s.cgroup)
+		}
 		msg := strings.TrimSpace(stderr.String())
 		if msg != "" {
 			return nil, fmt.Errorf("start qube %s: %s: %v (bwrap: %s)", spec.Name, what, err, msg)
@@ -613,8 +628,9 @@ func (d *Driver) Kill(name string) error {
 	return nil
 }
 
-// Close implements driver.Driver.
+// Close implements driver.Driver: no more starts, then every qube is killed.
 func (d *Driver) Close() error {
+	d.closeOnce.Do(func() { close(d.quit) })
 	d.mu.Lock()
 	names := make([]string, 0, len(d.qubes))
 	for n := range d.qubes {
