@@ -1,6 +1,7 @@
 package guid_test
 
 import (
+	"context"
 	"encoding/json"
 	"image"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qube-desktop/qube-desktop/compositor/frame"
+	"github.com/qube-desktop/qube-desktop/compositor/wayland"
 	"github.com/qube-desktop/qube-desktop/guid"
 	"github.com/qube-desktop/qube-desktop/internal/guiproto"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
@@ -178,4 +181,74 @@ func TestWindowsOnSway(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestInputOnSway injects a key, a click and a wheel step through sway's
+// virtual keyboard and pointer: they reach the agent as X events for the
+// right window, in content coordinates; nothing reaches it while another
+// client has the focus.
+func TestInputOnSway(t *testing.T) {
+	comp := testenv.StartSway(t, 800, 600)
+	a := newAgent(t)
+	startGuid(t, comp, a, guid.Options{})
+	a.accept()
+	a.create(win, winSpec{w: cw, h: ch, title: "input", class: "XTerm", pat: topPixel})
+	a.expect("CONFIGURE", isType(guiproto.MsgConfigure, win))
+	_, at := find(t, comp, topPixel, 796, 596)
+
+	in := newVInput(t, comp.SocketPath(), 800, 600)
+	comp.SwayMsg(t, `[app_id="work:XTerm"] focus`)
+	// KEYMAP_NOTIFY comes before FOCUS(In), with mode NotifyNormal.
+	a.expect("KEYMAP_NOTIFY", func(r received) bool { return r.h.Type == guiproto.MsgKeymapNotify })
+	f := a.expect("FOCUS", isType(guiproto.MsgFocus, win)).m.(guiproto.Focus)
+	if f.Event != guiproto.FocusIn || f.Mode != 0 {
+		t.Errorf("focus %+v, want FocusIn with mode 0", f)
+	}
+
+	const keyA = 30 // evdev KEY_A; X keycode 38
+	in.key(keyA)
+	for _, ev := range []uint32{guiproto.KeyPress, guiproto.KeyRelease} {
+		k := a.expect("KEYPRESS", isType(guiproto.MsgKeypress, win)).m.(guiproto.Keypress)
+		if k.Event != ev || k.Keycode != keyA+8 {
+			t.Errorf("key event %+v, want type %d keycode %d", k, ev, keyA+8)
+		}
+	}
+
+	in.moveTo(at.X+10, at.Y+20)
+	a.expect("CROSSING", isType(guiproto.MsgCrossing, win))
+	in.click(0x110) // BTN_LEFT
+	for _, ev := range []uint32{guiproto.ButtonPress, guiproto.ButtonRelease} {
+		b := a.expect("BUTTON", isType(guiproto.MsgButton, win)).m.(guiproto.Button)
+		if b.Event != ev || b.Button != 1 || b.X != 10 || b.Y != 20 {
+			t.Errorf("button event %+v, want type %d button 1 at 10,20 (content coordinates)", b, ev)
+		}
+	}
+	in.wheel(1)
+	if b := a.expect("wheel BUTTON", isType(guiproto.MsgButton, win)).m.(guiproto.Button); b.Button != 5 || b.Event != guiproto.ButtonPress {
+		t.Errorf("wheel down gave %+v, want button 5", b)
+	}
+
+	// Another client takes the focus: the qube hears FocusOut, then no keys.
+	other, err := wayland.Connect(comp.SocketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	g, err := frame.BindGlobals(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := frame.NewWindow(g, frame.Options{Style: frame.Style{Border: 1, Label: green}, Title: "other",
+		AppID: "other", ContentW: 50, ContentH: 50}); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = other.Run(context.Background()) }()
+	comp.SwayMsg(t, `[app_id="other"] focus`)
+	if f := a.expect("FOCUS", isType(guiproto.MsgFocus, win)).m.(guiproto.Focus); f.Event != guiproto.FocusOut {
+		t.Errorf("focus %+v, want FocusOut", f)
+	}
+	in.key(keyA)
+	a.quiet(500*time.Millisecond, "a key typed into another client", func(r received) bool {
+		return r.h.Type == guiproto.MsgKeypress
+	})
 }
