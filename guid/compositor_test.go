@@ -252,3 +252,16 @@ func TestInputOnSway(t *testing.T) {
 		return r.h.Type == guiproto.MsgKeypress
 	})
 }
+
+// TestWindowOnKWin: a smoke test that a qube window appears on KWin with
+// its border in the label colour.
+func TestWindowOnKWin(t *testing.T) {
+	comp := testenv.StartKWin(t, 800, 600)
+	a := newAgent(t)
+	startGuid(t, comp, a, guid.Options{})
+	a.accept()
+	a.create(win, winSpec{x: 40, y: 40, w: cw, h: ch, title: "bash", class: "XTerm", pat: topPixel})
+	img, at := find(t, comp, topPixel, cw, ch)
+	checkContent(t, img, at, topPixel, cw, ch)
+	checkFrame(t, img, at, cw, ch, 2, 2, blue)
+}
