@@ -21,7 +21,7 @@ func create(inPool bool) func(*call) ([]byte, error) {
 		if class == qube.AdminVM || class == qube.RemoteVM {
 			return nil, excf("ProtocolError", "Cannot create a %s with qube-hostd", class)
 		}
-		args, _, err := splitPayloadArgs(c.req.Payload)
+		args, err := splitPayloadArgs(c.req.Payload)
 		if err != nil {
 			return nil, err
 		}

@@ -261,22 +261,20 @@ func asciiPrintable(b string) bool {
 }
 
 // splitPayloadArgs parses "key=value key=value" Create payloads.
-func splitPayloadArgs(p []byte) (map[string]string, []string, error) {
+func splitPayloadArgs(p []byte) (map[string]string, error) {
 	if !asciiPrintable(string(p)) {
-		return nil, nil, excf("ProtocolError", "Invalid characters in payload")
+		return nil, excf("ProtocolError", "Invalid characters in payload")
 	}
 	m := map[string]string{}
-	var order []string
 	for _, f := range strings.Fields(string(p)) {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
-			return nil, nil, excf("ProtocolError", "Invalid param %s", pyRepr(f))
+			return nil, excf("ProtocolError", "Invalid param %s", pyRepr(f))
 		}
 		if _, dup := m[k]; dup {
-			return nil, nil, excf("ProtocolError", "Duplicated param %s", pyRepr(k))
+			return nil, excf("ProtocolError", "Duplicated param %s", pyRepr(k))
 		}
 		m[k] = v
-		order = append(order, k)
 	}
-	return m, order, nil
+	return m, nil
 }
