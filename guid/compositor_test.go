@@ -88,8 +88,22 @@ func TestBinaryOnWeston(t *testing.T) {
 	a.send(win, guiproto.WindowDump{Kind: guiproto.DumpRegion, Width: 64, Height: 64, BPP: 24,
 		Region: guiproto.RegionBuffer{Offset: regionBytes - 4096, Stride: 256}})
 	a.expectHangup()
+	// Misaligned and oversized dumps, and a second CREATE, end it as well.
+	for _, m := range []guiproto.Message{
+		guiproto.WindowDump{Kind: guiproto.DumpRegion, Width: 64, Height: 64, BPP: 24,
+			Region: guiproto.RegionBuffer{Offset: 100, Stride: 256}},
+		guiproto.WindowDump{Kind: guiproto.DumpRegion, Width: 20000, Height: 10, BPP: 24,
+			Region: guiproto.RegionBuffer{Offset: 0, Stride: 80000}},
+		guiproto.Create{Width: 10, Height: 10},
+	} {
+		a.accept()
+		a.create(win, winSpec{x: 40, y: 40, w: cw, h: ch, title: "bash", class: "XTerm", pat: topPixel})
+		a.send(win, m)
+		a.expectHangup()
+	}
 	a.accept()
-	for _, rule := range []string{"unknown window ID", "does not fit the 67108864-byte region", "waiting for the agent to reconnect"} {
+	for _, rule := range []string{"unknown window ID", "does not fit the 67108864-byte region", "is not a multiple of 4096",
+		"exceeds 16384", "window ID already exists", "waiting for the agent to reconnect"} {
 		if !strings.Contains(logs.String(), rule) {
 			t.Errorf("qube-guid's log does not name %q", rule)
 		}
