@@ -48,7 +48,7 @@ var (
 // socket, speaks the protocol with guiproto's encoders and paints into a
 // region memfd. It follows the daemon's configures with a new dump.
 type scriptAgent struct {
-	t      *testing.T
+	t      testing.TB
 	l      *transport.Listener
 	path   string
 	region *transport.Region
@@ -73,7 +73,7 @@ type received struct {
 
 const regionBytes = 64 << 20
 
-func newAgent(t *testing.T) *scriptAgent {
+func newAgent(t testing.TB) *scriptAgent {
 	dir, err := os.MkdirTemp("", "guid-agent-")
 	if err != nil {
 		t.Fatal(err)
@@ -164,12 +164,6 @@ func (a *scriptAgent) send(id uint32, msgs ...guiproto.Message) {
 func (a *scriptAgent) sendLocked(id uint32, m guiproto.Message) {
 	// Errors show up as a closed connection in the test's expectations.
 	_ = guiproto.WriteMessage(a.conn, id, m)
-}
-
-func (a *scriptAgent) raw(b []byte) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, _ = a.conn.Write(b)
 }
 
 // dumpLocked paints a new iw×ih buffer with pat and announces it.
@@ -297,7 +291,7 @@ func (l *logBuffer) String() string {
 }
 
 // startGuid runs the daemon in-process for comp's display.
-func startGuid(t *testing.T, comp *testenv.Compositor, a *scriptAgent, o guid.Options) *logBuffer {
+func startGuid(t testing.TB, comp *testenv.Compositor, a *scriptAgent, o guid.Options) *logBuffer {
 	lb := &logBuffer{}
 	o.Qube, o.Socket, o.Display = "work", a.path, comp.SocketPath()
 	o.Region = a.guidRegion()
