@@ -402,3 +402,39 @@ func TestXvfbInsideQube(t *testing.T) {
 	}
 	waitHalted(t, d, "x")
 }
+
+// A program the qube cannot see (here under the host's /tmp) runs in it
+// when passed as a file and executed as /proc/self/fd/N: how qube-agent
+// can be started without being on the qube's root.
+func TestRunProgramPassedAsFile(t *testing.T) {
+	d := newDriver(t)
+	if err := d.Start(driver.Spec{Name: "fdexec"}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("/bin/echo")
+	if err != nil {
+		t.Skip("no /bin/echo")
+	}
+	hidden := filepath.Join(t.TempDir(), "hidden-echo")
+	if err := os.WriteFile(hidden, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Open(hidden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	r, w, _ := os.Pipe()
+	p, err := d.Run("fdexec", []string{"/proc/self/fd/3", "from", "an", "fd"}, driver.RunOptions{Stdout: w, ExtraFiles: []*os.File{exe}})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	if code, err := p.Wait(); code != 0 || err != nil || string(out) != "from an fd\n" {
+		t.Fatalf("got %q, exit %d, %v", out, code, err)
+	}
+	if got, _ := sh(t, d, "fdexec", "test -e "+hidden+" && echo visible || echo hidden"); got != "hidden\n" {
+		t.Fatalf("the program's path is %s in the qube", got)
+	}
+}
