@@ -12,7 +12,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/qube-desktop/qube-desktop/internal/adminapi"
-	"github.com/qube-desktop/qube-desktop/internal/notify"
+	"github.com/qube-desktop/qube-desktop/internal/notify/notifytest"
 	"github.com/qube-desktop/qube-desktop/internal/qube"
 	"github.com/qube-desktop/qube-desktop/internal/sni"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
@@ -25,7 +25,7 @@ func TestAgainstQubeHostd(t *testing.T) {
 	testenv.NeedCommands(t, "bwrap")
 	bus := testenv.StartDBus(t)
 	testenv.StartSNIWatcher(t, bus)
-	notes, err := notify.Serve(bus.Conn(t))
+	notes, err := notifytest.Serve(bus.Conn(t))
 	if err != nil {
 		t.Fatal(err)
 	}

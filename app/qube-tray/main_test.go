@@ -16,7 +16,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/qube-desktop/qube-desktop/internal/adminapi"
 	"github.com/qube-desktop/qube-desktop/internal/adminapi/adminapitest"
-	"github.com/qube-desktop/qube-desktop/internal/notify"
+	"github.com/qube-desktop/qube-desktop/internal/notify/notifytest"
 	"github.com/qube-desktop/qube-desktop/internal/sni"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
@@ -186,7 +186,7 @@ func topLabels(t *testing.T, c *dbus.Conn, item string) ([]string, []int32) {
 func TestBinary(t *testing.T) {
 	bus := testenv.StartDBus(t)
 	testenv.StartSNIWatcher(t, bus)
-	notes, err := notify.Serve(bus.Conn(t))
+	notes, err := notifytest.Serve(bus.Conn(t))
 	if err != nil {
 		t.Fatal(err)
 	}

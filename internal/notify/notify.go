@@ -30,16 +30,6 @@ const (
 // wire is the value of the "urgency" hint: 0 low, 1 normal, 2 critical.
 func (u Urgency) wire() byte { return [...]byte{1, 0, 2}[u] }
 
-func urgencyFromWire(b byte) Urgency {
-	switch b {
-	case 0:
-		return Low
-	case 2:
-		return Critical
-	}
-	return Normal
-}
-
 // Notification is one message to show.
 type Notification struct {
 	Summary string

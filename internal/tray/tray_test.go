@@ -14,6 +14,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/qube-desktop/qube-desktop/internal/notify"
+	"github.com/qube-desktop/qube-desktop/internal/notify/notifytest"
 	"github.com/qube-desktop/qube-desktop/internal/sni"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
@@ -123,7 +124,7 @@ type fixture struct {
 	bus     *testenv.Bus
 	watcher *testenv.Proc
 	daemon  *fakeDaemon
-	notes   *notify.Server
+	notes   *notifytest.Server
 	host    *dbus.Conn
 	sigs    chan *dbus.Signal
 	item    string // the item's bus name
@@ -138,7 +139,7 @@ func startTray(t *testing.T, d *fakeDaemon) *fixture {
 	f.bus = testenv.StartDBus(t)
 	f.watcher = testenv.StartSNIWatcher(t, f.bus)
 	var err error
-	if f.notes, err = notify.Serve(f.bus.Conn(t)); err != nil {
+	if f.notes, err = notifytest.Serve(f.bus.Conn(t)); err != nil {
 		t.Fatal(err)
 	}
 	f.host = f.bus.Conn(t)

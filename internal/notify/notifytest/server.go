@@ -1,10 +1,13 @@
-package notify
+// Package notifytest is a minimal org.freedesktop.Notifications service
+// for tests: it records what it receives and shows nothing.
+package notifytest
 
 import (
 	"fmt"
 	"sync"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/qube-desktop/qube-desktop/internal/notify"
 )
 
 // Received is a notification as a Server got it off the bus.
@@ -13,12 +16,11 @@ type Received struct {
 	Icon    string
 	Summary string
 	Body    string
-	Urgency Urgency
+	Urgency notify.Urgency
 }
 
-// Server is a minimal org.freedesktop.Notifications service that records
-// what it receives. Tests run it on a private bus as the desktop's
-// notification daemon; it shows nothing.
+// Server records the notifications it receives. Tests run it on a private
+// bus as the desktop's notification daemon.
 type Server struct {
 	C chan Received // every Notify call, in order
 
@@ -29,15 +31,15 @@ type Server struct {
 // Serve exports a Server on conn and takes the service name.
 func Serve(conn *dbus.Conn) (*Server, error) {
 	s := &Server{C: make(chan Received, 64)}
-	if err := conn.Export(serverMethods{s}, Path, Interface); err != nil {
+	if err := conn.Export(serverMethods{s}, notify.Path, notify.Interface); err != nil {
 		return nil, err
 	}
-	reply, err := conn.RequestName(Name, dbus.NameFlagDoNotQueue)
+	reply, err := conn.RequestName(notify.Name, dbus.NameFlagDoNotQueue)
 	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", Name, err)
+		return nil, fmt.Errorf("request %s: %w", notify.Name, err)
 	}
 	if reply != dbus.RequestNameReplyPrimaryOwner {
-		return nil, fmt.Errorf("%s is already owned on this bus", Name)
+		return nil, fmt.Errorf("%s is already owned on this bus", notify.Name)
 	}
 	return s, nil
 }
@@ -46,11 +48,16 @@ type serverMethods struct{ s *Server }
 
 func (m serverMethods) Notify(app string, replaces uint32, icon, summary, body string,
 	actions []string, hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
-	u, ok := hints["urgency"].Value().(byte)
-	if !ok {
-		u = 1 // the specification's default
+	u := notify.Normal // the specification's default, also for a missing hint
+	if b, ok := hints["urgency"].Value().(byte); ok {
+		switch b {
+		case 0:
+			u = notify.Low
+		case 2:
+			u = notify.Critical
+		}
 	}
-	m.s.C <- Received{App: app, Icon: icon, Summary: summary, Body: body, Urgency: urgencyFromWire(u)}
+	m.s.C <- Received{App: app, Icon: icon, Summary: summary, Body: body, Urgency: u}
 	m.s.mu.Lock()
 	defer m.s.mu.Unlock()
 	m.s.next++
