@@ -195,6 +195,10 @@ func TestWindowsOnSway(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+
+	// Closing the window in sway (xdg_toplevel.close) asks the qube to close it.
+	comp.SwayMsg(t, `[app_id="work:XTerm"] kill`)
+	a.expect("CLOSE", isType(guiproto.MsgClose, win))
 }
 
 // TestInputOnSway injects a key, a click and a wheel step through sway's
