@@ -110,9 +110,11 @@ func init() {
 		"admin.vm.tag.Set":    {arg: required, payload: forbidden, fn: tagSet},
 		"admin.vm.tag.Remove": {arg: required, payload: forbidden, fn: tagRemove},
 
-		"admin.vm.notes.Get":    {arg: forbidden, payload: forbidden, adminDest: forbidden, fn: notesGet},
-		"admin.vm.notes.Set":    {arg: forbidden, payload: optional, adminDest: forbidden, fn: notesSet},
-		"admin.vm.firewall.Get": {arg: forbidden, payload: forbidden, adminDest: forbidden, fn: func(*call) ([]byte, error) { return []byte("action=accept\n"), nil }},
+		"admin.vm.notes.Get":       {arg: forbidden, payload: forbidden, adminDest: forbidden, fn: notesGet},
+		"admin.vm.notes.Set":       {arg: forbidden, payload: optional, adminDest: forbidden, fn: notesSet},
+		"admin.vm.firewall.Get":    {arg: forbidden, payload: forbidden, adminDest: forbidden, fn: func(*call) ([]byte, error) { return []byte("action=accept\n"), nil }},
+		"admin.vm.firewall.Set":    {arg: forbidden, payload: required, adminDest: forbidden, fn: firewallUnsupported},
+		"admin.vm.firewall.Reload": {arg: forbidden, payload: forbidden, adminDest: forbidden, fn: firewallUnsupported},
 
 		"admin.vm.volume.List":          {arg: forbidden, payload: forbidden, fn: volumeList},
 		"admin.vm.volume.Info":          {arg: required, payload: forbidden, fn: volumeInfo},

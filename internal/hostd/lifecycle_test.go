@@ -227,6 +227,7 @@ func TestBadRequestsKeepTheDaemonServing(t *testing.T) {
 		{[]byte("admin.vm.Create.NoClass+ dom0 name dom0\x00name=x label=red"), "ProtocolError"},
 		{[]byte("admin.vm.device.pci.Attach+x dom0 name work\x00"), "ProtocolError"},
 		{[]byte("admin.vm.notes.Get+ dom0 name dom0\x00"), "ProtocolError"},
+		{[]byte("admin.vm.firewall.Set+ dom0 name work\x00action=drop\n"), "QubesNotImplementedError"},
 	}
 	for _, c := range cases {
 		resp := d.roundTrip(t, c.req)
