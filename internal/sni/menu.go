@@ -53,13 +53,6 @@ func rootProps() map[string]dbus.Variant {
 	return map[string]dbus.Variant{"children-display": dbus.MakeVariant("submenu")}
 }
 
-// Revision is the layout revision last announced.
-func (m *Menu) Revision() uint32 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.revision
-}
-
 // Set replaces the top-level entries. It returns an error, and changes
 // nothing, when IDs are not unique and positive.
 func (m *Menu) Set(top []MenuItem) error {

@@ -119,24 +119,6 @@ func (b *Bus) Env() []string {
 	return append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+b.Address)
 }
 
-// WaitName waits until name has an owner on the bus.
-func (b *Bus) WaitName(t testing.TB, name string, within time.Duration) {
-	t.Helper()
-	c := b.Conn(t)
-	deadline := time.Now().Add(within)
-	for {
-		var has bool
-		err := c.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has)
-		if err == nil && has {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bus name %s has no owner after %v (last error: %v)", name, within, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Proc is a helper process started by a test.
 type Proc struct{ cmd *exec.Cmd }
 
