@@ -60,6 +60,17 @@ func TestBinaryOnWeston(t *testing.T) {
 	// weston draws no decorations: the guid's title bar is above the content.
 	checkFrame(t, img, at, cw, ch, 2, 22, blue)
 
+	// A menu: an xdg_popup with a 2-px frame at its place in the window.
+	a.create(win+1, winSpec{x: 90, y: 70, w: 80, h: 60, or: true, transientFor: win, class: "XTerm", pat: popupPixel})
+	img, pat := find(t, comp, popupPixel, 80, 60)
+	if want := at.Add(image.Pt(50, 30)); pat != want {
+		t.Errorf("menu content at %v, want %v (the window's content + 50,30)", pat, want)
+	}
+	checkContent(t, img, pat, popupPixel, 80, 60)
+	checkFrame(t, img, pat, 80, 60, guid.PopupBorder, guid.PopupBorder, blue)
+	a.send(win+1, guiproto.Destroy{})
+	a.expect("DESTROY ack", isType(guiproto.MsgDestroy, win+1))
+
 	// The agent paints a larger image, green everywhere: the window shows
 	// only its own 160×96, the frame stays the label colour.
 	a.dump(win, 400, 300, solid(green))
@@ -195,6 +206,14 @@ func TestWindowsOnSway(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+
+	// Size hints with the maximum below the minimum, and a window of the
+	// protocol's maximum size, neither break the compositor connection.
+	a.send(win, guiproto.WindowHints{Flags: guiproto.HintPMinSize | guiproto.HintPMaxSize,
+		MinWidth: 1000, MinHeight: 1000, MaxWidth: 10, MaxHeight: 10})
+	a.create(win+3, winSpec{w: guiproto.MaxWindowWidth, h: 100, title: "huge", class: "Huge", pat: solid(green)})
+	a.send(win+3, guiproto.Destroy{})
+	a.expect("DESTROY ack", isType(guiproto.MsgDestroy, win+3))
 
 	// Closing the window in sway (xdg_toplevel.close) asks the qube to close it.
 	comp.SwayMsg(t, `[app_id="work:XTerm"] kill`)

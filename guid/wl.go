@@ -14,6 +14,9 @@ import (
 // PopupBorder is the frame of an override-redirect window (BORDER_WIDTH).
 const PopupBorder = 2
 
+// maxRetired bounds the replaced buffers a view waits on.
+const maxRetired = 16
+
 // Handler receives what the compositor reports about views; Session
 // implements it.
 type Handler interface {
@@ -92,6 +95,12 @@ func NewWaylandDisplay(c *wayland.Client, regionFd int, regionSize int, o Displa
 // SetHandler directs compositor reports to h (the current session).
 func (d *WaylandDisplay) SetHandler(h Handler) { d.handler = h }
 
+// clampSize keeps a view between 1×1 and the output: the guid paints a
+// frame buffer of the whole window, which a qube must not make huge.
+func (d *WaylandDisplay) clampSize(w, h int) (int, int) {
+	return min(max(w, 1), d.outW), min(max(h, 1), d.outH)
+}
+
 // OutputSize implements Display.
 func (d *WaylandDisplay) OutputSize() (int, int) { return d.outW, d.outH }
 
@@ -126,7 +135,8 @@ type retired struct {
 
 // NewView implements Display.
 func (d *WaylandDisplay) NewView(s ViewSpec) (View, error) {
-	v := &wlView{d: d, id: s.ID, cw: max(s.Width, 1), ch: max(s.Height, 1)}
+	cw, ch := d.clampSize(s.Width, s.Height)
+	v := &wlView{d: d, id: s.ID, cw: cw, ch: ch}
 	if s.Parent != nil {
 		if p, ok := s.Parent.(*wlView); ok {
 			return v, v.initPopup(p, s)
@@ -323,6 +333,15 @@ func (v *wlView) retire(b *wayland.Buffer, released func()) {
 		released()
 		return
 	}
+	if len(v.retired) >= maxRetired {
+		// An agent replacing buffers faster than the compositor lets go:
+		// destroying a wl_buffer in use is allowed, the compositor keeps
+		// what it shows.
+		old := v.retired[0]
+		v.retired = v.retired[1:]
+		_ = old.b.Destroy()
+		old.released()
+	}
 	r := &retired{b: b, released: released}
 	v.retired = append(v.retired, r)
 	b.OnRelease = func(*wayland.Buffer) {
@@ -398,7 +417,7 @@ func (v *wlView) SetTitle(title string) error {
 
 // Resize implements View.
 func (v *wlView) Resize(w, h int) error {
-	v.cw, v.ch = max(w, 1), max(h, 1)
+	v.cw, v.ch = v.d.clampSize(w, h)
 	if v.top != nil {
 		v.top.SetContentSize(v.cw, v.ch)
 		if err := v.top.Redraw(); err != nil {
@@ -446,17 +465,22 @@ func (v *wlView) SetSizeHints(h guiproto.WindowHints) error {
 		return nil
 	}
 	l, t, r, b := v.top.Style().Insets()
+	// Both are always sent (0 = none), and a maximum below the minimum is
+	// dropped: xdg_toplevel makes that a protocol error.
+	var minW, minH, maxW, maxH int32
 	if h.Flags&guiproto.HintPMinSize != 0 {
-		if err := v.top.Toplevel.SetMinSize(int32(int(h.MinWidth)+l+r), int32(int(h.MinHeight)+t+b)); err != nil {
-			return err
-		}
+		minW, minH = int32(int(h.MinWidth)+l+r), int32(int(h.MinHeight)+t+b)
 	}
 	if h.Flags&guiproto.HintPMaxSize != 0 {
-		if err := v.top.Toplevel.SetMaxSize(int32(int(h.MaxWidth)+l+r), int32(int(h.MaxHeight)+t+b)); err != nil {
-			return err
+		maxW, maxH = int32(int(h.MaxWidth)+l+r), int32(int(h.MaxHeight)+t+b)
+		if maxW < minW || maxH < minH {
+			maxW, maxH = 0, 0
 		}
 	}
-	return nil
+	if err := v.top.Toplevel.SetMinSize(minW, minH); err != nil {
+		return err
+	}
+	return v.top.Toplevel.SetMaxSize(maxW, maxH)
 }
 
 // Destroy implements View.
