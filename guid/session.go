@@ -104,6 +104,22 @@ type Session struct {
 	focused uint32 // toplevel with keyboard focus, 0 for none
 	warned  bool   // the 90 % warning is logged once per session
 	ended   bool
+	notes   int // log lines about the agent's messages so far
+}
+
+// maxNotes bounds what one session logs about dropped messages, so an agent
+// cannot flood the host's log.
+const maxNotes = 100
+
+// note logs something about the agent's messages, up to maxNotes lines.
+func (s *Session) note(format string, args ...any) {
+	s.notes++
+	switch {
+	case s.notes <= maxNotes:
+		s.log.Printf(format, args...)
+	case s.notes == maxNotes+1:
+		s.log.Printf("more than %d dropped or refused messages; no longer logging them in this session", maxNotes)
+	}
 }
 
 // NewSession starts a session speaking version v with an agent whose
@@ -164,7 +180,7 @@ func (s *Session) Handle(u guiproto.Untrusted, h guiproto.Header) error {
 	case guiproto.Fatal:
 		return err
 	default:
-		s.log.Printf("dropped: %v", err)
+		s.note("dropped: %v", err)
 		return nil
 	}
 }
@@ -230,7 +246,7 @@ func (s *Session) apply(u guiproto.Untrusted, h guiproto.Header, w *window) erro
 			return err
 		}
 		// The daemon never asks (no hotkeys yet): unrequested data is discarded.
-		s.log.Printf("discarded unrequested clipboard data")
+		s.note("discarded unrequested clipboard data")
 	case guiproto.UntrustedWMName:
 		m, err := u.Validate(s.limits)
 		if err != nil {
@@ -245,12 +261,12 @@ func (s *Session) apply(u guiproto.Untrusted, h guiproto.Header, w *window) erro
 			return err
 		}
 		if w.mapped {
-			s.log.Printf("refused MSG_DOCK for mapped window %#x", w.id)
+			s.note("refused MSG_DOCK for mapped window %#x", w.id)
 			return nil
 		}
 		// No tray on the host yet: the icon stays hidden.
 		w.docked, w.or = true, false
-		s.log.Printf("window %#x asked to be a tray icon; tray icons are not shown", w.id)
+		s.note("window %#x asked to be a tray icon; tray icons are not shown", w.id)
 	case guiproto.UntrustedWindowHints:
 		m, err := u.Validate(s.limits)
 		if err != nil {
@@ -495,7 +511,7 @@ func (s *Session) dump(w *window, m guiproto.WindowDump) error {
 	w.acks = append(w.acks, a)
 	if m.Kind != guiproto.DumpRegion {
 		// Grant refs need Xen's gntdev, which this host has not.
-		s.log.Printf("window %#x: dump type %#x cannot be mapped here; window left blank", w.id, uint32(m.Kind))
+		s.note("window %#x: dump type %#x cannot be mapped here; window left blank", w.id, uint32(m.Kind))
 		w.dump = nil
 		a.ready = true
 		s.flushAcks(w)

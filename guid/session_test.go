@@ -433,3 +433,14 @@ func TestEndDestroysEverything(t *testing.T) {
 		t.Errorf("sent %+v after the end", got)
 	}
 }
+
+func TestLogIsBounded(t *testing.T) {
+	h := newHarness(t, Config{Qube: "work"})
+	h.send(win, guiproto.Create{Width: 10, Height: 10})
+	for range 1000 {
+		h.send(win, guiproto.Cursor{ID: 7})
+	}
+	if n := strings.Count(h.logs.String(), "\n"); n != maxNotes+1 {
+		t.Errorf("%d log lines for 1000 bad cursors, want %d", n, maxNotes+1)
+	}
+}
