@@ -161,6 +161,19 @@ func TestQubesDieWithTheDaemon(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 	waitProcs(t, marker, false)
+
+	// The dead daemon's cgroups (if it had the freezer) go at the next start.
+	pattern := fmt.Sprintf("qube-hostd-%d-*", cmd.Process.Pid)
+	d, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		if left, _ := filepath.Glob(filepath.Join(root, pattern)); len(left) > 0 {
+			t.Errorf("cgroups of the killed daemon left: %v", left)
+		}
+	}
 }
 
 func roundTrip(t *testing.T, sock string, req []byte) []byte {

@@ -138,11 +138,12 @@ func removeStale(parent string) {
 		}
 		dir := filepath.Join(parent, e.Name())
 		subs, _ := os.ReadDir(dir)
+		// Its qubes may still be dying: removeCgroup waits for them.
 		for _, q := range subs {
 			if q.IsDir() {
-				os.Remove(filepath.Join(dir, q.Name()))
+				removeCgroup(filepath.Join(dir, q.Name()))
 			}
 		}
-		os.Remove(dir)
+		removeCgroup(dir)
 	}
 }
