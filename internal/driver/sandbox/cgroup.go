@@ -48,8 +48,11 @@ func findCgroups() *cgroups {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, "cgroup.freeze")); err != nil {
-		os.Remove(dir)
+	_, err = os.Stat(filepath.Join(dir, "cgroup.freeze"))
+	// A probe: the directory is made again when the first qube starts, so
+	// a daemon that never runs a qube leaves nothing behind.
+	os.Remove(dir)
+	if err != nil {
 		return nil
 	}
 	return &cgroups{dir: dir}
@@ -79,7 +82,7 @@ func cgroup2Mount() string {
 // join creates the qube's cgroup and moves pid (its init) into it.
 func (c *cgroups) join(name string, pid int) (string, error) {
 	dir := filepath.Join(c.dir, name)
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
