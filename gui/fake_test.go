@@ -153,8 +153,10 @@ func (f *fakeBackend) Create(_ context.Context, r CreateRequest) error {
 	f.events <- Event{Name: "domain-add", Args: map[string]string{"vm": r.Name}}
 	return nil
 }
-func (f *fakeBackend) Clone(_ context.Context, s, d string) error { return f.record("Clone %s %s", s, d) }
-func (f *fakeBackend) Remove(_ context.Context, n string) error   { return f.record("Remove %s", n) }
+func (f *fakeBackend) Clone(_ context.Context, s, d string) error {
+	return f.record("Clone %s %s", s, d)
+}
+func (f *fakeBackend) Remove(_ context.Context, n string) error { return f.record("Remove %s", n) }
 
 // prop builds a property.
 func prop(name string, t qube.PropType, v string, def bool) qube.Property {
@@ -262,7 +264,7 @@ type harness struct {
 	ui uiLoop
 }
 
-func newHarness(t *testing.T, qs []fakeQube, size fyne.Size) *harness {
+func newHarness(t *testing.T, qs []fakeQube, size fyne.Size, opts ...func(*Manager)) *harness {
 	t.Setenv("LANG", "en_US.UTF-8")
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
@@ -270,6 +272,9 @@ func newHarness(t *testing.T, qs []fakeQube, size fyne.Size) *harness {
 	h := &harness{t: t, w: w, b: b, ui: make(uiLoop, 10000)}
 	h.m = New(w, b, a.Preferences())
 	h.m.SetUIRunner(h.ui.do)
+	for _, o := range opts {
+		o(h.m)
+	}
 	w.SetContent(h.m.Content())
 	w.Resize(size)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -43,7 +43,9 @@ func TestEventsUpdateRows(t *testing.T) {
 
 	send(Event{Subject: "vault", Name: "domain-pre-start"})
 	send(Event{Subject: "vault", Name: "domain-start-failed", Args: map[string]string{"reason": "not enough memory"}})
-	h.ui.until(t, "failure notice", func() bool { return strings.Contains(h.m.status.Text, "Qube vault failed to start: not enough memory.") })
+	h.ui.until(t, "failure notice", func() bool {
+		return strings.Contains(h.m.status.Text, "Qube vault failed to start: not enough memory.")
+	})
 	if state("vault") != "Halted" {
 		t.Errorf("vault is %q after a failed start", state("vault"))
 	}
@@ -53,10 +55,7 @@ func TestEventsUpdateRows(t *testing.T) {
 }
 
 func TestReconnectsWhenTheDaemonGoes(t *testing.T) {
-	old := reconnectDelay
-	reconnectDelay = 10 * time.Millisecond
-	t.Cleanup(func() { reconnectDelay = old })
-	h := newHarness(t, sampleQubes(3), winSize)
+	h := newHarness(t, sampleQubes(3), winSize, func(m *Manager) { m.retry = 10 * time.Millisecond })
 	h.b.mu.Lock()
 	delete(h.b.qubes, "vault") // removed while the manager was not listening
 	h.b.mu.Unlock()

@@ -53,8 +53,9 @@ type Manager struct {
 	conn     string   // connection state for the status bar
 	notice   string   // last event worth telling, e.g. a failed start
 
-	ctx context.Context
-	ui  func(func()) // runs a function on the UI goroutine; see SetUIRunner
+	ctx   context.Context
+	ui    func(func()) // runs a function on the UI goroutine; see SetUIRunner
+	retry time.Duration
 
 	mu      sync.Mutex // guards inbox and pending
 	inbox   inbox
@@ -75,7 +76,7 @@ type inbox struct {
 // order between runs.
 func New(win fyne.Window, b Backend, prefs fyne.Preferences) *Manager {
 	m := &Manager{win: win, backend: b, prefs: prefs, model: NewModel(), ui: fyne.Do,
-		ctx: context.Background(), conn: "Connecting to qubesd…"}
+		ctx: context.Background(), retry: reconnectDelay, conn: "Connecting to qubesd…"}
 	if c, ok := columnByKey(prefs.String(prefSortColumn)); ok {
 		m.model.Sort = c
 	}
@@ -307,12 +308,12 @@ func (m *Manager) Run(ctx context.Context) {
 	go m.follow(ctx, func(ctx context.Context) error { return m.backend.Stats(ctx, m.postStat) }, false)
 }
 
-// reconnectDelay is how long the manager waits before reconnecting; it
-// grows to maxReconnectDelay while qubesd stays away.
-var reconnectDelay, maxReconnectDelay = time.Second, 8 * time.Second
+// How long the manager waits before reconnecting; the delay doubles up to
+// maxReconnectDelay while qubesd stays away.
+const reconnectDelay, maxReconnectDelay = time.Second, 8 * time.Second
 
 func (m *Manager) follow(ctx context.Context, stream func(context.Context) error, main bool) {
-	delay := reconnectDelay
+	delay := m.retry
 	for {
 		start := time.Now()
 		err := stream(ctx)
@@ -320,7 +321,7 @@ func (m *Manager) follow(ctx context.Context, stream func(context.Context) error
 			return
 		}
 		if time.Since(start) > maxReconnectDelay {
-			delay = reconnectDelay
+			delay = m.retry
 		}
 		if main {
 			msg := fmt.Sprintf("Disconnected from qubesd (%v). Reconnecting in %d s…", err, int(delay.Seconds()))
