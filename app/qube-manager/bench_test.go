@@ -64,4 +64,3 @@ func allLoaded(m *gui.Manager) bool {
 	}
 	return true
 }
-
