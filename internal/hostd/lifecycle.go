@@ -91,7 +91,7 @@ func (s *Server) addQubeServices(spec *driver.Spec, label string) error {
 	return nil
 }
 
-// spec maps a qube to what the driver runs: see docs/sandbox-driver.md.
+// spec maps a qube to what the driver runs: see docs/qube-hostd.md.
 func (s *Server) spec(v *view, q *store.Qube) driver.Spec {
 	root, owner := v.rootDir(q)
 	sp := driver.Spec{Name: q.Name, Services: s.cfg.Services}

@@ -166,7 +166,7 @@ func initVMProps() {
 		{name: "kernelopts", typ: "str", def: constant("swiotlb=2048"), help: "Kernel command line passed to domain."},
 		{name: "management_dispvm", typ: "vm", def: global("management_dispvm"), help: "Default DVM template for Disposable VMs for managing this VM."},
 		{name: "netvm", typ: "vm", def: global("default_netvm"), check: checkNetVM,
-			help: "VM that provides network connection to this domain. When None, machine is disconnected. For sandbox qubes any netvm means the host's network; see docs/sandbox-driver.md."},
+			help: "VM that provides network connection to this domain. When None, machine is disconnected. For sandbox qubes any netvm means the host's network; see docs/qube-hostd.md."},
 		{name: "template", typ: "vm", haltedOnly: true, def: noDefault, check: checkTemplate,
 			help: "Template, on which this domain is based."},
 	}

@@ -3,7 +3,7 @@
 // and new user, pid, ipc, uts and (unless the qube has a netvm) network
 // namespaces. The first process in each sandbox is an init (the daemon's own
 // executable in init mode, see RunInitIfRequested) through which the host
-// starts programs inside the qube. See docs/sandbox-driver.md.
+// starts programs inside the qube. See docs/qube-hostd.md.
 package sandbox
 
 import (
