@@ -9,7 +9,6 @@ import (
 	"flag"
 	"log"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -31,7 +30,7 @@ func main() {
 	flag.Parse()
 
 	src := &tray.AdminSource{
-		Client:   adminapi.New(transport(*socket)),
+		Client:   adminapi.New(adminapi.TransportFromEnv(*socket)),
 		Terminal: *terminal,
 		Manager:  strings.Fields(*manager),
 		Settings: strings.Fields(*settings),
@@ -59,20 +58,6 @@ func main() {
 		case <-time.After(2 * time.Second):
 		}
 	}
-}
-
-// transport finds the daemon as adminapi does, except that on a host
-// without qubesd it waits for the user's qube-hostd socket: the tray is
-// autostarted with the session, often before the daemon.
-func transport(socketFlag string) adminapi.Transport {
-	if socketFlag == "" && os.Getenv(adminapi.SocketEnv) == "" {
-		_, qubesd := os.Stat(adminapi.DefaultSocket)
-		_, qrexec := exec.LookPath("qrexec-client-vm")
-		if d := os.Getenv("XDG_RUNTIME_DIR"); qubesd != nil && qrexec != nil && d != "" {
-			return adminapi.UnixTransport{Path: filepath.Join(d, "qubes", "qubesd.sock")}
-		}
-	}
-	return adminapi.TransportFromEnv(socketFlag)
 }
 
 // defaultClipboardDir is where the guid keeps the global clipboard: the

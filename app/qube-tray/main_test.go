@@ -288,24 +288,3 @@ func TestAutostartEntry(t *testing.T) {
 		t.Errorf("the entry's icon is missing: %v", err)
 	}
 }
-
-func TestTransportPrefersUserHostd(t *testing.T) {
-	if _, err := os.Stat(adminapi.DefaultSocket); err == nil {
-		t.Skip("a system qubesd socket exists here")
-	}
-	if _, err := exec.LookPath("qrexec-client-vm"); err == nil {
-		t.Skip("this is a qube: the Admin API goes through qrexec")
-	}
-	t.Setenv(adminapi.SocketEnv, "")
-	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
-	if got := transport(""); got != (adminapi.UnixTransport{Path: "/run/user/1000/qubes/qubesd.sock"}) {
-		t.Errorf("transport() = %#v, want qube-hostd's user socket", got)
-	}
-	if got := transport("/tmp/x.sock"); got != (adminapi.UnixTransport{Path: "/tmp/x.sock"}) {
-		t.Errorf("transport(flag) = %#v", got)
-	}
-	t.Setenv(adminapi.SocketEnv, "/tmp/env.sock")
-	if got := transport(""); got != (adminapi.UnixTransport{Path: "/tmp/env.sock"}) {
-		t.Errorf("transport() with $%s = %#v", adminapi.SocketEnv, got)
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 )
 
@@ -122,9 +123,12 @@ func (p *procStream) Close() error {
 	return nil
 }
 
-// TransportFromEnv picks the transport the way qubesadmin does: inside a
-// qube (no /etc/qubes-release, qrexec-client-vm on PATH) qrexec, otherwise
-// the Unix socket from socketFlag, $QUBESD_SOCKET or DefaultSocket.
+// TransportFromEnv picks the transport: socketFlag, else $QUBESD_SOCKET,
+// else qubesd's DefaultSocket where it exists (Qubes, or a system
+// qube-hostd). Without it, inside a qube (qrexec-client-vm on PATH, no
+// /etc/qubes-release) qrexec, as qubesadmin does; on any other host the
+// user's qube-hostd socket, $XDG_RUNTIME_DIR/qubes/qubesd.sock, which
+// clients started with the session may have to wait for.
 func TransportFromEnv(socketFlag string) Transport {
 	if socketFlag != "" {
 		return UnixTransport{Path: socketFlag}
@@ -132,12 +136,16 @@ func TransportFromEnv(socketFlag string) Transport {
 	if p := os.Getenv(SocketEnv); p != "" {
 		return UnixTransport{Path: p}
 	}
+	if _, err := os.Stat(DefaultSocket); err == nil {
+		return UnixTransport{Path: DefaultSocket}
+	}
 	if _, err := os.Stat("/etc/qubes-release"); err != nil {
-		if _, err := os.Stat(DefaultSocket); err != nil {
-			if p, err := exec.LookPath("qrexec-client-vm"); err == nil {
-				return QrexecTransport{Command: p}
-			}
+		if p, err := exec.LookPath("qrexec-client-vm"); err == nil {
+			return QrexecTransport{Command: p}
 		}
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return UnixTransport{Path: filepath.Join(d, "qubes", "qubesd.sock")}
 	}
 	return UnixTransport{Path: DefaultSocket}
 }
