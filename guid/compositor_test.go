@@ -302,3 +302,33 @@ func TestWindowOnKWin(t *testing.T) {
 	checkContent(t, img, at, topPixel, cw, ch)
 	checkFrame(t, img, at, cw, ch, 2, 2, blue)
 }
+
+// TestFrameResizesOnSway: dragging the guid's own border resizes the
+// window; the qube hears the new size through the configure loop.
+func TestFrameResizesOnSway(t *testing.T) {
+	comp := testenv.StartSway(t, 800, 600)
+	a := newAgent(t)
+	startGuid(t, comp, a, guid.Options{})
+	a.accept()
+	a.create(win, winSpec{w: cw, h: ch, title: "resize", class: "XTerm", pat: topPixel})
+	a.expect("CONFIGURE", isType(guiproto.MsgConfigure, win))
+	comp.SwayMsg(t, `[app_id="work:XTerm"] floating enable, resize set 300 200, move position 100 100`)
+	a.expect("CONFIGURE to 296x196", func(r received) bool {
+		c, ok := r.m.(guiproto.Configure)
+		return ok && r.h.Window == win && c.Width == 296 && c.Height == 196
+	})
+	_, at := find(t, comp, topPixel, 296, 196)
+
+	in := newVInput(t, comp.SocketPath(), 800, 600)
+	in.moveTo(at.X+296, at.Y+98) // the right border, 1 px into it
+	in.button(0x110, true)
+	in.moveTo(at.X+346, at.Y+98)
+	in.moveTo(at.X+396, at.Y+98)
+	in.button(0x110, false)
+	a.expect("CONFIGURE wider", func(r received) bool {
+		c, ok := r.m.(guiproto.Configure)
+		return ok && r.h.Window == win && c.Width > 296 && c.Height == 196
+	})
+	// The click on the frame never reached the qube.
+	a.quiet(300*time.Millisecond, "a click on the frame", func(r received) bool { return r.h.Type == guiproto.MsgButton })
+}

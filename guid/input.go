@@ -35,6 +35,7 @@ type seat struct {
 
 	ptrView    *wlView            // pointer over this view's content, or nil
 	frameHover *wayland.WlSurface // pointer over this trusted frame, or nil
+	fx, fy     int                // pointer position on frameHover
 	px, py     int32
 	buttons    uint32 // X button mask bits
 	discrete   [2]bool
@@ -95,6 +96,7 @@ func (s *seat) pointerHandlers() {
 		}
 		if !ref.content {
 			s.frameHover = ev.Surface
+			s.fx, s.fy = ev.SurfaceX.Int(), ev.SurfaceY.Int()
 			return
 		}
 		s.ptrView = ref.v
@@ -114,6 +116,7 @@ func (s *seat) pointerHandlers() {
 		s.ptrView, s.frameHover = nil, nil
 	}
 	p.OnMotion = func(ev wayland.WlPointerMotionEvent) {
+		s.fx, s.fy = ev.SurfaceX.Int(), ev.SurfaceY.Int()
 		if v := s.ptrView; v != nil {
 			s.px, s.py = int32(ev.SurfaceX.Int()), int32(ev.SurfaceY.Int())
 			s.input(v, guiproto.Motion{X: s.px, Y: s.py, State: s.state()})
@@ -157,12 +160,35 @@ func (s *seat) pointerHandlers() {
 	p.OnFrame = func(wayland.WlPointerFrameEvent) { s.discrete = [2]bool{} }
 }
 
-// moveFramed lets a click on a toplevel's self-drawn frame move it: the
-// frame is the guid's, so the click never reaches the qube.
+// moveFramed lets a click on a toplevel's self-drawn frame move the window
+// (title bar) or resize it (border): the frame is the guid's, so the click
+// never reaches the qube.
 func (s *seat) moveFramed(serial uint32) {
-	if ref, ok := s.d.surfaces[s.frameHover]; ok && ref.v.top != nil {
-		_ = ref.v.top.Toplevel.Move(s.wl, serial)
+	ref, ok := s.d.surfaces[s.frameHover]
+	if !ok || ref.v.top == nil {
+		return
 	}
+	st := ref.v.top.Style()
+	fw, fh := st.Size(ref.v.cw, ref.v.ch)
+	const corner = 16 // how far along an edge a corner reaches
+	var edge wayland.XdgToplevelResizeEdge
+	switch {
+	case s.fy < st.Border:
+		edge |= wayland.XdgToplevelResizeEdgeTop
+	case s.fy >= fh-st.Border:
+		edge |= wayland.XdgToplevelResizeEdgeBottom
+	}
+	switch {
+	case s.fx < st.Border || (edge != 0 && s.fx < corner):
+		edge |= wayland.XdgToplevelResizeEdgeLeft
+	case s.fx >= fw-st.Border || (edge != 0 && s.fx >= fw-corner):
+		edge |= wayland.XdgToplevelResizeEdgeRight
+	}
+	if edge == 0 {
+		_ = ref.v.top.Toplevel.Move(s.wl, serial)
+		return
+	}
+	_ = ref.v.top.Toplevel.Resize(s.wl, serial, edge)
 }
 
 // scroll sends n wheel clicks: buttons 4/5 vertically, 6/7 horizontally.

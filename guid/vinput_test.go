@@ -166,14 +166,21 @@ func (v *vinput) moveTo(x, y int) {
 
 // click presses and releases an evdev button.
 func (v *vinput) click(button uint32) {
-	for _, state := range []uint32{1, 0} {
-		v.start(v.ptr, 2) // button(time, button, state)
-		v.b.Uint(v.time())
-		v.b.Uint(button)
-		v.b.Uint(state)
-		v.send()
-		v.frame()
+	v.button(button, true)
+	v.button(button, false)
+}
+
+func (v *vinput) button(button uint32, pressed bool) {
+	var state uint32
+	if pressed {
+		state = 1
 	}
+	v.start(v.ptr, 2) // button(time, button, state)
+	v.b.Uint(v.time())
+	v.b.Uint(button)
+	v.b.Uint(state)
+	v.send()
+	v.frame()
 }
 
 // wheel scrolls n detents on the vertical axis (positive: down).
