@@ -118,6 +118,7 @@ func newCell(t *qubeTable) *cell {
 		text: widget.NewLabel("")}
 	c.swatch.SetMinSize(fyne.NewSize(16, 16))
 	c.swatch.CornerRadius = 3
+	c.swatch.StrokeWidth = 1 // keeps a black label visible on a dark theme
 	c.text.Truncation = fyne.TextTruncateEllipsis
 	c.ExtendBaseWidget(c)
 	return c
@@ -147,6 +148,7 @@ func (c *cell) update(id widget.TableCellID) {
 		c.text.Hide()
 		if l, ok := m.model.Label(r.Prop("label")); ok {
 			c.swatch.FillColor = l.Color()
+			c.swatch.StrokeColor = theme.Color(theme.ColorNameDisabled)
 			c.swatch.Show()
 		} else {
 			c.swatch.Hide()

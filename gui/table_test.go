@@ -154,3 +154,15 @@ func TestKeyboardMovesSelection(t *testing.T) {
 		t.Errorf("Home selected %q", h.m.selected)
 	}
 }
+
+func TestWindowSizeIsRemembered(t *testing.T) {
+	h := newHarness(t, sampleQubes(1), winSize)
+	if got := h.m.WindowSize(); got != DefaultWindowSize {
+		t.Errorf("first run size %v, want %v", got, DefaultWindowSize)
+	}
+	h.m.SaveWindowSize(fyne.NewSize(900, 500))
+	m2 := New(test.NewTempWindow(t, nil), h.b, fyne.CurrentApp().Preferences())
+	if got := m2.WindowSize(); got != fyne.NewSize(900, 500) {
+		t.Errorf("restored size %v, want 900x500", got)
+	}
+}
