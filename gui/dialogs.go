@@ -27,6 +27,14 @@ type formDialog struct {
 	cancel *widget.Button
 	msg    *widget.Label // validation or daemon error
 	busy   *widget.ProgressBarInfinite
+	size   fyne.Size
+}
+
+// show opens the dialog at a size; height 0 means as tall as it needs.
+func (fd *formDialog) show(size fyne.Size) {
+	fd.size = size
+	fd.d.Resize(size)
+	fd.d.Show()
 }
 
 func (m *Manager) newFormDialog(title, okText string, body fyne.CanvasObject, onOK func()) *formDialog {
@@ -46,12 +54,17 @@ func (m *Manager) newFormDialog(title, okText string, body fyne.CanvasObject, on
 
 // setMessage shows a sentence under the form, or hides it when empty.
 func (fd *formDialog) setMessage(s string) {
+	if s == fd.msg.Text && (s != "") == fd.msg.Visible() {
+		return
+	}
 	fd.msg.SetText(s)
 	if s == "" {
 		fd.msg.Hide()
 	} else {
 		fd.msg.Show()
 	}
+	// The dialog does not grow or shrink with its content by itself.
+	fd.d.Resize(fd.size)
 }
 
 // submit runs f in the background; on success the dialog closes and then
@@ -61,9 +74,11 @@ func (fd *formDialog) submit(what string, f func(ctx context.Context) error, the
 	fd.setMessage("")
 	fd.busy.Show()
 	fd.busy.Start()
+	fd.d.Resize(fd.size)
 	fd.m.do(what, f, func(err error) {
 		fd.busy.Stop()
 		fd.busy.Hide()
+		fd.d.Resize(fd.size)
 		fd.ok.Enable()
 		if err != nil {
 			fd.setMessage(sentence(err.Error()))
@@ -182,8 +197,7 @@ func (m *Manager) showCreate() *createForm {
 	f.memory.OnChanged = validate
 	f.name.OnSubmitted = func(string) { f.submit() }
 	f.validate()
-	f.d.Resize(fyne.NewSize(460, 0))
-	f.d.Show()
+	f.show(fyne.NewSize(460, 0))
 	m.win.Canvas().Focus(f.name)
 	return f
 }
@@ -273,8 +287,7 @@ func (m *Manager) showClone(src string) *formDialog {
 	name.OnChanged = check
 	name.OnSubmitted = func(string) { run() }
 	check("")
-	fd.d.Resize(fyne.NewSize(420, 0))
-	fd.d.Show()
+	fd.show(fyne.NewSize(420, 0))
 	m.win.Canvas().Focus(name)
 	return fd
 }
@@ -295,8 +308,7 @@ func (m *Manager) showRun(q string) *formDialog {
 	}
 	fd = m.newFormDialog("Run a command in "+q, "Run", widget.NewForm(widget.NewFormItem("Command", cmd)), run)
 	cmd.OnSubmitted = func(string) { run() }
-	fd.d.Resize(fyne.NewSize(420, 0))
-	fd.d.Show()
+	fd.show(fyne.NewSize(420, 0))
 	m.win.Canvas().Focus(cmd)
 	return fd
 }
@@ -327,8 +339,7 @@ func (m *Manager) confirmRemove(q string) *formDialog {
 		}
 	}
 	typed.OnSubmitted = func(string) { run() }
-	fd.d.Resize(fyne.NewSize(440, 0))
-	fd.d.Show()
+	fd.show(fyne.NewSize(440, 0))
 	m.win.Canvas().Focus(typed)
 	return fd
 }

@@ -83,6 +83,7 @@ func TestCreateDialogShowsDaemonError(t *testing.T) {
 	if h.w.Canvas().Overlays().Top() == nil || f.ok.Disabled() {
 		t.Error("dialog should stay open with Create enabled for a retry")
 	}
+	test.AssertRendersToImage(t, "create_dialog_error.png", h.w.Canvas())
 }
 
 type daemonErr string

@@ -54,7 +54,7 @@ func (m *Manager) openSettings(name string, done func(*settingsForm)) {
 			return
 		}
 		f := m.newSettings(name, d.Props, feats)
-		f.d.Show()
+		f.show(f.size)
 		if done != nil {
 			done(f)
 		}
@@ -136,7 +136,7 @@ func (m *Manager) newSettings(name string, props map[string]qube.Property, feats
 		container.NewTabItem("Features", f.featuresTab()),
 	)
 	f.formDialog = m.newFormDialog("Settings: "+name, "Save", f.tabs, f.save)
-	f.d.Resize(fyne.NewSize(520, 460))
+	f.size = fyne.NewSize(520, 460)
 	return f
 }
 
