@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/qube-desktop/qube-desktop/agent"
 	"github.com/qube-desktop/qube-desktop/internal/transport"
@@ -20,6 +22,7 @@ import (
 func main() {
 	tr := flag.String("transport", "unix", "how the daemon reaches the agent: unix or virtio")
 	socket := flag.String("socket", "", "unix: path of the socket to listen on")
+	listenFd := flag.Int("listen-fd", -1, "unix: inherited fd of a listening socket the host made (instead of -socket)")
 	regionFd := flag.Int("region-fd", -1, "unix: inherited fd of the shared region (a sealed memfd)")
 	regionPath := flag.String("region", "", "region file to map; virtio default: the ivshmem BAR found in sysfs")
 	sysfs := flag.String("sysfs", "/sys", "virtio: sysfs root to find the qubes.gui port and the ivshmem device")
@@ -27,12 +30,12 @@ func main() {
 	flag.Parse()
 	log.SetPrefix("qube-agent: ")
 	log.SetFlags(0)
-	if err := run(*tr, *socket, *regionFd, *regionPath, *sysfs, *display); err != nil && !errors.Is(err, context.Canceled) {
+	if err := run(*tr, *socket, *listenFd, *regionFd, *regionPath, *sysfs, *display); err != nil && !errors.Is(err, context.Canceled) {
 		log.Fatal(err)
 	}
 }
 
-func run(tr, socket string, regionFd int, regionPath, sysfs, display string) error {
+func run(tr, socket string, listenFd, regionFd int, regionPath, sysfs, display string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -43,8 +46,8 @@ func run(tr, socket string, regionFd int, regionPath, sysfs, display string) err
 	)
 	switch tr {
 	case "unix":
-		if socket == "" {
-			return fmt.Errorf("-transport unix needs -socket")
+		if (socket == "") == (listenFd < 0) {
+			return fmt.Errorf("-transport unix needs -socket or -listen-fd (one of them)")
 		}
 		switch {
 		case regionFd >= 0:
@@ -56,6 +59,15 @@ func run(tr, socket string, regionFd int, regionPath, sysfs, display string) err
 		}
 		if err != nil {
 			return err
+		}
+		if listenFd >= 0 {
+			l, err := inheritedListener(listenFd)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			accept = func(ctx context.Context) (io.ReadWriteCloser, error) { return acceptCtx(ctx, l) }
+			break
 		}
 		l, err := transport.Listen(socket)
 		if err != nil {
@@ -86,4 +98,39 @@ func run(tr, socket string, regionFd int, regionPath, sysfs, display string) err
 	}
 	defer a.Close()
 	return a.Run(ctx, accept)
+}
+
+// inheritedListener takes over a listening unix socket the host bound
+// outside the qube (qube-hostd), so no path is shared between the two.
+func inheritedListener(fd int) (*net.UnixListener, error) {
+	f := os.NewFile(uintptr(fd), "listen-fd")
+	if f == nil {
+		return nil, fmt.Errorf("-listen-fd %d: not a file descriptor", fd)
+	}
+	defer f.Close()
+	l, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("-listen-fd %d is not a listening socket: %w", fd, err)
+	}
+	ul, ok := l.(*net.UnixListener)
+	if !ok {
+		l.Close()
+		return nil, fmt.Errorf("-listen-fd %d is not a unix socket", fd)
+	}
+	return ul, nil
+}
+
+// acceptCtx waits for the daemon to connect, or for ctx to end.
+func acceptCtx(ctx context.Context, l *net.UnixListener) (net.Conn, error) {
+	stop := context.AfterFunc(ctx, func() { l.SetDeadline(time.Now()) })
+	defer stop()
+	c, err := l.Accept()
+	if err != nil {
+		if ctx.Err() != nil {
+			l.SetDeadline(time.Time{})
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("accept on -listen-fd: %w", err)
+	}
+	return c, nil
 }

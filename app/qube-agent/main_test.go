@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,14 +48,39 @@ func TestAgentBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer region.Close()
-	socket := filepath.Join(t.TempDir(), "gui.sock")
-	cmd := exec.Command(bin, "-transport", "unix", "-socket", socket, "-region-fd", "3", "-display", xv.Display)
-	cmd.ExtraFiles = []*os.File{region.File()}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for _, inherited := range []bool{false, true} {
+		t.Run(fmt.Sprintf("listen-fd=%v", inherited), func(t *testing.T) {
+			socket := filepath.Join(t.TempDir(), "gui.sock")
+			cmd := exec.Command(bin, "-transport", "unix", "-socket", socket, "-region-fd", "3", "-display", xv.Display)
+			cmd.ExtraFiles = []*os.File{region.File()}
+			if inherited {
+				// As qube-hostd does: the host binds, the agent only accepts.
+				l, err := net.ListenUnix("unix", &net.UnixAddr{Name: socket, Net: "unix"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+				lf, err := l.File()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer lf.Close()
+				cmd = exec.Command(bin, "-transport", "unix", "-listen-fd", "4", "-region-fd", "3", "-display", xv.Display)
+				cmd.ExtraFiles = []*os.File{region.File(), lf}
+			}
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+			checkWindow(t, socket, region, win)
+		})
 	}
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+}
+
+// checkWindow plays the daemon on socket: the blue window arrives with its
+// pixels in the region.
+func checkWindow(t *testing.T, socket string, region *transport.Region, win xproto.Window) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -105,8 +134,32 @@ func TestFlagErrors(t *testing.T) {
 		{"unix", ""},            // no socket
 		{"unix", "/tmp/x.sock"}, // no region
 	} {
-		if err := run(c.transport, c.socket, -1, "", "/sys", ":0"); err == nil {
+		if err := run(c.transport, c.socket, -1, -1, "", "/sys", ":0"); err == nil {
 			t.Errorf("run with %+v succeeded", c)
 		}
+	}
+}
+
+// -listen-fd must name a listening socket, and excludes -socket.
+func TestListenFdErrors(t *testing.T) {
+	region, err := transport.CreateRegion("qube-gui", 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	regionFd, err := syscall.Dup(int(region.File().Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	null, err := syscall.Open(os.DevNull, syscall.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run("unix", "", null, regionFd, "", "/sys", ":0")
+	if err == nil || !strings.Contains(err.Error(), "not a listening socket") {
+		t.Errorf("/dev/null as -listen-fd: %v", err)
+	}
+	if err := run("unix", "/tmp/x.sock", 3, 3, "", "/sys", ":0"); err == nil {
+		t.Error("-socket together with -listen-fd was accepted")
 	}
 }
