@@ -54,10 +54,11 @@ type scriptAgent struct {
 	region *transport.Region
 	alloc  *transport.PageAllocator
 
-	mu   sync.Mutex // serialises writes and wins
-	conn net.Conn
-	wins map[uint32]*agentWin
-	in   chan received
+	mu     sync.Mutex // serialises writes, wins and the region's end
+	closed bool
+	conn   net.Conn
+	wins   map[uint32]*agentWin
+	in     chan received
 }
 
 type agentWin struct {
@@ -87,7 +88,12 @@ func newAgent(t testing.TB) *scriptAgent {
 	if a.region, err = transport.CreateRegion("qube-work", regionBytes); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.region.Close() })
+	t.Cleanup(func() {
+		a.mu.Lock()
+		a.closed = true // the reader goroutine may still follow a configure
+		a.mu.Unlock()
+		a.region.Close()
+	})
 	a.alloc = transport.NewPageAllocator(a.region.Size())
 	return a
 }
@@ -157,6 +163,10 @@ func (a *scriptAgent) send(id uint32, msgs ...guiproto.Message) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, m := range msgs {
+		if _, ok := m.(guiproto.Destroy); ok {
+			// Until the ack, the daemon's messages for it are ignored.
+			delete(a.wins, id)
+		}
 		a.sendLocked(id, m)
 	}
 }
@@ -168,6 +178,9 @@ func (a *scriptAgent) sendLocked(id uint32, m guiproto.Message) {
 
 // dumpLocked paints a new iw×ih buffer with pat and announces it.
 func (a *scriptAgent) dumpLocked(id, iw, ih uint32, pat pattern) {
+	if a.closed {
+		return
+	}
 	off, err := a.alloc.Alloc(uint64(iw) * uint64(ih) * 4)
 	if err != nil {
 		a.t.Error(err)

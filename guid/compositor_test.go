@@ -280,6 +280,13 @@ func TestInputOnSway(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _ = other.Run(context.Background()) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, ok := swayViews(t, comp)["other"]; !ok; _, ok = swayViews(t, comp)["other"] {
+		if time.Now().After(deadline) {
+			t.Fatal("the other client's window never mapped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	comp.SwayMsg(t, `[app_id="other"] focus`)
 	if f := a.expect("FOCUS", isType(guiproto.MsgFocus, win)).m.(guiproto.Focus); f.Event != guiproto.FocusOut {
 		t.Errorf("focus %+v, want FocusOut", f)
@@ -320,6 +327,9 @@ func TestFrameResizesOnSway(t *testing.T) {
 	_, at := find(t, comp, topPixel, 296, 196)
 
 	in := newVInput(t, comp.SocketPath(), 800, 600)
+	// Once the qube hears the pointer enter, the guid has its wl_pointer.
+	in.moveTo(at.X+100, at.Y+98)
+	a.expect("CROSSING", isType(guiproto.MsgCrossing, win))
 	in.moveTo(at.X+296, at.Y+98) // the right border, 1 px into it
 	in.button(0x110, true)
 	in.moveTo(at.X+346, at.Y+98)
