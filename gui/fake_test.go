@@ -35,6 +35,7 @@ type fakeBackend struct {
 	stats     chan Stat
 	breakConn chan error
 	fail      map[string]error // method name -> error to return
+	gate      chan struct{}    // if set, calls wait until it is closed
 }
 
 func newFakeBackend(qs []fakeQube) *fakeBackend {
@@ -48,6 +49,12 @@ func newFakeBackend(qs []fakeQube) *fakeBackend {
 }
 
 func (f *fakeBackend) record(format string, args ...any) error {
+	f.mu.Lock()
+	gate := f.gate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := fmt.Sprintf(format, args...)
