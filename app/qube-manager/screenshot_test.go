@@ -95,4 +95,3 @@ func allLabels(img image.Image, names []string) bool {
 
 // socketOf returns the socket path of a client made by startHostd.
 func socketOf(c *adminapi.Client) string { return c.Transport.(adminapi.UnixTransport).Path }
-
