@@ -251,8 +251,18 @@ func TestInputOnSway(t *testing.T) {
 		}
 	}
 
+	// sway may have warped the pointer into the window when it got the
+	// focus: the move is an EnterNotify or a motion, at content 10,20.
 	in.moveTo(at.X+10, at.Y+20)
-	a.expect("CROSSING", isType(guiproto.MsgCrossing, win))
+	a.expect("CROSSING or MOTION at 10,20", func(r received) bool {
+		switch m := r.m.(type) {
+		case guiproto.Crossing:
+			return r.h.Window == win && m.Event == guiproto.EnterNotify && m.X == 10 && m.Y == 20
+		case guiproto.Motion:
+			return r.h.Window == win && m.X == 10 && m.Y == 20
+		}
+		return false
+	})
 	in.click(0x110) // BTN_LEFT
 	for _, ev := range []uint32{guiproto.ButtonPress, guiproto.ButtonRelease} {
 		b := a.expect("BUTTON", isType(guiproto.MsgButton, win)).m.(guiproto.Button)
@@ -324,7 +334,18 @@ func TestFrameResizesOnSway(t *testing.T) {
 		c, ok := r.m.(guiproto.Configure)
 		return ok && r.h.Window == win && c.Width == 296 && c.Height == 196
 	})
-	_, at := find(t, comp, topPixel, 296, 196)
+	// The frame at 100,100, the content inside its 2-px border.
+	at := image.Pt(102, 102)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if got, ok := locate(comp.Screenshot(t), topPixel, 296, 196); ok && got == at {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the floating window never showed at 100,100")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	in := newVInput(t, comp.SocketPath(), 800, 600)
 	// Once the qube hears the pointer enter, the guid has its wl_pointer.
@@ -332,13 +353,25 @@ func TestFrameResizesOnSway(t *testing.T) {
 	a.expect("CROSSING", isType(guiproto.MsgCrossing, win))
 	in.moveTo(at.X+296, at.Y+98) // the right border, 1 px into it
 	in.button(0x110, true)
-	in.moveTo(at.X+346, at.Y+98)
-	in.moveTo(at.X+396, at.Y+98)
-	in.button(0x110, false)
-	a.expect("CONFIGURE wider", func(r received) bool {
+	// The guid asks for the resize after it saw the press: keep dragging
+	// until the wider size reaches the qube.
+	wider := func(r received) bool {
 		c, ok := r.m.(guiproto.Configure)
 		return ok && r.h.Window == win && c.Width > 296 && c.Height == 196
-	})
+	}
+	resized := false
+	for i := 1; i <= 100 && !resized; i++ {
+		in.moveTo(at.X+296+2*i, at.Y+98)
+		select {
+		case r := <-a.in:
+			resized = wider(r)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	in.button(0x110, false)
+	if !resized {
+		a.expect("CONFIGURE wider", wider)
+	}
 	// The click on the frame never reached the qube.
 	a.quiet(300*time.Millisecond, "a click on the frame", func(r received) bool { return r.h.Type == guiproto.MsgButton })
 }
