@@ -19,7 +19,7 @@ const TerminalCommand = "xterm"
 // qube, without one). The toolbar and the context menu show the same list.
 type action struct {
 	title   string // in the context menu; the toolbar drops "…" and " qube"/" command"
-	icon    fyne.Resource
+	icon    fyne.ThemeIconName // looked up when drawn: themes load after init
 	enabled func(r *Row) bool
 	run     func(m *Manager, r *Row)
 }
@@ -38,14 +38,14 @@ var toolbarActions []action
 // actions update the toolbar.
 func init() {
 	toolbarActions = []action{
-		{"New qube…", theme.ContentAddIcon(), always, func(m *Manager, _ *Row) { m.showCreate() }},
-		{"Start", theme.MediaPlayIcon(), selected(func(r *Row) bool { return !r.Active() }),
+		{"New qube…", theme.IconNameContentAdd, always, func(m *Manager, _ *Row) { m.showCreate() }},
+		{"Start", theme.IconNameMediaPlay, selected(func(r *Row) bool { return !r.Active() }),
 			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Starting", "start", m.backend.Start) }},
-		{"Shutdown", theme.MediaStopIcon(), selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
+		{"Shutdown", theme.IconNameMediaStop, selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
 			func(m *Manager, r *Row) {
 				m.lifecycle(r.Name, "Shutting down", "shut down", noWait(m.backend.Shutdown))
 			}},
-		{"Restart", theme.MediaReplayIcon(), selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
+		{"Restart", theme.IconNameMediaReplay, selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
 			func(m *Manager, r *Row) {
 				m.lifecycle(r.Name, "Restarting", "restart", func(ctx context.Context, name string) error {
 					if err := m.backend.Shutdown(ctx, name, true); err != nil {
@@ -54,24 +54,24 @@ func init() {
 					return m.backend.Start(ctx, name)
 				})
 			}},
-		{"Pause", theme.MediaPauseIcon(), selected(func(r *Row) bool { return r.State == qube.Running }),
+		{"Pause", theme.IconNameMediaPause, selected(func(r *Row) bool { return r.State == qube.Running }),
 			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Pausing", "pause", m.backend.Pause) }},
-		{"Resume", theme.MediaFastForwardIcon(), selected(func(r *Row) bool { return r.State == qube.Paused }),
+		{"Resume", theme.IconNameMediaFastForward, selected(func(r *Row) bool { return r.State == qube.Paused }),
 			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Resuming", "resume", m.backend.Unpause) }},
-		{"Kill", theme.CancelIcon(), selected(func(r *Row) bool { return r.Active() }),
+		{"Kill", theme.IconNameCancel, selected(func(r *Row) bool { return r.Active() }),
 			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Killing", "kill", m.backend.Kill) }},
-		{"Terminal", theme.ComputerIcon(), selected(func(r *Row) bool { return r.State != qube.Paused }),
+		{"Terminal", theme.IconNameComputer, selected(func(r *Row) bool { return r.State != qube.Paused }),
 			func(m *Manager, r *Row) {
 				m.lifecycle(r.Name, "Opening a terminal in", "open a terminal in", func(ctx context.Context, name string) error {
 					return m.backend.Run(ctx, name, TerminalCommand)
 				})
 			}},
-		{"Run command…", theme.MailForwardIcon(), selected(func(r *Row) bool { return r.State != qube.Paused }),
+		{"Run command…", theme.IconNameMailForward, selected(func(r *Row) bool { return r.State != qube.Paused }),
 			func(m *Manager, r *Row) { m.showRun(r.Name) }},
-		{"Settings…", theme.SettingsIcon(), selected(always), func(m *Manager, r *Row) { m.showSettings(r.Name) }},
-		{"Clone…", theme.ContentCopyIcon(), selected(func(r *Row) bool { return !r.Active() }),
+		{"Settings…", theme.IconNameSettings, selected(always), func(m *Manager, r *Row) { m.showSettings(r.Name) }},
+		{"Clone…", theme.IconNameContentCopy, selected(func(r *Row) bool { return !r.Active() }),
 			func(m *Manager, r *Row) { m.showClone(r.Name) }},
-		{"Remove…", theme.DeleteIcon(), selected(func(r *Row) bool { return !r.Active() }),
+		{"Remove…", theme.IconNameDelete, selected(func(r *Row) bool { return !r.Active() }),
 			func(m *Manager, r *Row) { m.confirmRemove(r.Name) }},
 	}
 }
@@ -112,7 +112,7 @@ func (m *Manager) contextMenu() *fyne.Menu {
 	for _, a := range toolbarActions[1:] {
 		a := a
 		it := fyne.NewMenuItem(a.title, func() { m.runAction(a.title) })
-		it.Icon = a.icon
+		it.Icon = theme.Icon(a.icon)
 		it.Disabled = !a.enabled(r)
 		items = append(items, it)
 		if a.title == "Kill" || a.title == "Run command…" {

@@ -61,7 +61,7 @@ func TestReconnectsWhenTheDaemonGoes(t *testing.T) {
 	h.b.mu.Unlock()
 	h.b.breakConn <- errors.New("qubesd closed the event stream")
 	h.ui.until(t, "disconnected status", func() bool {
-		return strings.HasPrefix(h.m.status.Text, "Disconnected from qubesd (qubesd closed the event stream). Reconnecting")
+		return strings.HasPrefix(h.m.status.Text, "Disconnected from qubesd, reconnecting in 1 s: qubesd closed the event stream")
 	})
 	h.ui.until(t, "reconnected", func() bool { return strings.HasPrefix(h.m.status.Text, "Connected · 13 qubes") })
 	if h.rowOf("vault") != "" {

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/qube-desktop/qube-desktop/internal/qube"
@@ -152,7 +153,7 @@ func (m *Manager) build() {
 	for _, a := range toolbarActions {
 		a := a
 		short := strings.NewReplacer("…", "", " qube", "", " command", "").Replace(a.title)
-		b := widget.NewButtonWithIcon(short, a.icon, func() { m.runAction(a.title) })
+		b := widget.NewButtonWithIcon(short, theme.Icon(a.icon), func() { m.runAction(a.title) })
 		b.Importance = widget.LowImportance
 		m.buttons[a.title] = b
 		bar.Add(b)
@@ -163,6 +164,7 @@ func (m *Manager) build() {
 	filters := container.NewBorder(nil, nil, nil, container.NewHBox(m.power, m.internal), m.search)
 
 	m.status = widget.NewLabel("")
+	m.status.Truncation = fyne.TextTruncateEllipsis // a long daemon error must not widen the window
 	m.opLabel = widget.NewLabel("")
 	m.progress = widget.NewProgressBarInfinite()
 	m.progress.Stop()
@@ -324,7 +326,7 @@ func (m *Manager) follow(ctx context.Context, stream func(context.Context) error
 			delay = m.retry
 		}
 		if main {
-			msg := fmt.Sprintf("Disconnected from qubesd (%v). Reconnecting in %d s…", err, int(delay.Seconds()))
+			msg := fmt.Sprintf("Disconnected from qubesd, reconnecting in %d s: %v", int(max(delay, time.Second).Seconds()), err)
 			m.ui(func() { m.conn = msg; m.updateStatus() })
 		}
 		select {
