@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -437,6 +438,7 @@ func (m *Manager) flush() {
 	}
 	m.refilter()
 	if len(reload) > 0 {
-		go m.loadDetails(reload)
+		slices.Sort(reload)
+		go m.loadDetails(slices.Compact(reload))
 	}
 }

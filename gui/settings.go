@@ -33,11 +33,12 @@ type settingsForm struct {
 }
 
 // showSettings reads the qube's properties and features afresh, then opens
-// the dialog; done, if set, gets the dialog (tests use it).
+// the dialog.
 func (m *Manager) showSettings(name string) {
 	m.openSettings(name, nil)
 }
 
+// openSettings is showSettings that hands the open dialog to done.
 func (m *Manager) openSettings(name string, done func(*settingsForm)) {
 	var d Details
 	var feats map[string]string
