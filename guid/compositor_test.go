@@ -196,10 +196,27 @@ func TestWindowsOnSway(t *testing.T) {
 	if got := rgb(img.At(pat.X-3, pat.Y-3)); got == blue {
 		t.Errorf("popup frame wider than 2 px: %v at 3 px", got)
 	}
+	// The menu moves and grows.
+	a.send(menu, guiproto.Configure{X: 70, Y: 40, Width: 100, Height: 70})
+	a.dump(menu, 100, 70, popupPixel)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		img = comp.Screenshot(t)
+		if got, ok := locate(img, popupPixel, 100, 70); ok && got == at.Add(image.Pt(70, 40)) {
+			pat = got
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the menu did not move to 70,40 with 100x70 content")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkContent(t, img, pat, popupPixel, 100, 70)
+	checkFrame(t, img, pat, 100, 70, guid.PopupBorder, guid.PopupBorder, blue)
 
 	// An override-redirect window covering the output is a framed toplevel.
 	a.create(win+2, winSpec{x: 0, y: 0, w: 800, h: 600, or: true, transientFor: win, title: "cover", class: "Cover", pat: solid(green)})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for swayViews(t, comp)["work:Cover"] != "[work] cover" {
 		if time.Now().After(deadline) {
 			t.Fatalf("the covering window is not a sway view: %q", swayViews(t, comp))

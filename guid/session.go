@@ -47,7 +47,7 @@ type View interface {
 	SetBuffer(d guiproto.WindowDump, released func()) error
 	// Damage redraws a rectangle of the current buffer.
 	Damage(x, y, w, h int) error
-	// Resize sets the content size the agent chose.
+	// Resize sets the content size the agent chose (toplevels).
 	Resize(w, h int) error
 	// SetFullscreen asks for fullscreen (real) or maximize (real false).
 	SetFullscreen(on, real bool) error
@@ -437,9 +437,18 @@ func (s *Session) configure(w *window, m guiproto.Configure) error {
 		s.send(w.id, guiproto.Configure{X: w.x, Y: w.y, Width: w.w, Height: w.h, OverrideRedirect: w.or})
 		return nil
 	}
+	changed := m != guiproto.Configure{X: w.x, Y: w.y, Width: w.w, Height: w.h}
 	resized := m.Width != w.w || m.Height != w.h
 	w.x, w.y, w.w, w.h = m.X, m.Y, m.Width, m.Height
-	if resized && w.view != nil {
+	switch {
+	case w.view == nil:
+	case w.parent != 0 && changed:
+		// A popup that moves or resizes is placed anew (xdg_popup.reposition
+		// needs xdg-shell 3, which not every compositor has).
+		s.hide(w)
+		w.mapped = true
+		return s.show(w)
+	case resized:
 		return s.viewErr(w, w.view.Resize(int(w.w), int(w.h)))
 	}
 	return nil

@@ -312,6 +312,12 @@ func TestOverrideRedirect(t *testing.T) {
 	if p := h.d.views[1].spec; p.Parent != h.d.views[0] || p.X != 50 || p.Y != 30 {
 		t.Errorf("menu spec %+v, want a popup of the first window at 50,30", p)
 	}
+	// The menu moves with the agent's configure.
+	h.send(win+1, guiproto.Configure{X: 170, Y: 140, Width: 80, Height: 60})
+	if v := h.d.views[len(h.d.views)-1]; !h.d.views[1].destroyed || v.spec.Parent != h.d.views[0] || v.spec.X != 70 || v.spec.Y != 40 {
+		t.Errorf("moved menu: old view destroyed %v, new spec %+v", h.d.views[1].destroyed, v.spec)
+	}
+	h.d.views = append(h.d.views[:1], h.d.views[2:]...) // the indices below count the others
 	// Covering more than 90 % of the output: a framed toplevel.
 	h.mapWindow(win+2, 0, 0, 1000, 800, true, win)
 	if h.d.views[2].spec.Parent != nil {

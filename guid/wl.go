@@ -114,6 +114,9 @@ type wlView struct {
 	surface *wayland.WlSurface // popup frame surface
 	xdg     *wayland.XdgSurface
 	popup   *wayland.XdgPopup
+	parent  *wlView
+	relX    int // content position relative to the parent's content
+	relY    int
 	sub     *wayland.WlSubsurface
 	frames  []*ownBuffer
 
@@ -212,28 +215,10 @@ func (v *wlView) initPopup(p *wlView, s ViewSpec) error {
 	if v.xdg, err = d.g.WmBase.GetXdgSurface(v.surface); err != nil {
 		return err
 	}
-	pos, err := d.g.WmBase.CreatePositioner()
+	v.parent, v.relX, v.relY = p, s.X, s.Y
+	pos, err := v.positioner()
 	if err != nil {
 		return err
-	}
-	// Place the popup's content where the qube put it relative to the
-	// parent's content, the anchor kept inside the parent; the compositor
-	// slides or shrinks the popup to keep it on the output.
-	ox, oy, pw, ph := p.geometry()
-	ax := min(max(ox+s.X-PopupBorder, 0), pw-1)
-	ay := min(max(oy+s.Y-PopupBorder, 0), ph-1)
-	for _, err := range []error{
-		pos.SetSize(int32(v.cw+2*PopupBorder), int32(v.ch+2*PopupBorder)),
-		pos.SetAnchorRect(int32(ax), int32(ay), 1, 1),
-		pos.SetAnchor(wayland.XdgPositionerAnchorTopLeft),
-		pos.SetGravity(wayland.XdgPositionerGravityBottomRight),
-		pos.SetConstraintAdjustment(uint32(wayland.XdgPositionerConstraintAdjustmentSlideX |
-			wayland.XdgPositionerConstraintAdjustmentSlideY | wayland.XdgPositionerConstraintAdjustmentResizeX |
-			wayland.XdgPositionerConstraintAdjustmentResizeY)),
-	} {
-		if err != nil {
-			return err
-		}
 	}
 	v.popup, err = v.xdg.GetPopup(p.xdgSurface(), pos)
 	_ = pos.Destroy()
@@ -254,6 +239,34 @@ func (v *wlView) initPopup(p *wlView, s ViewSpec) error {
 		_ = v.rebuild()
 	}
 	return v.surface.Commit()
+}
+
+// positioner places the popup's content where the qube put it relative to
+// the parent's content, the anchor kept inside the parent; the compositor
+// slides or shrinks the popup to keep it on the output.
+func (v *wlView) positioner() (*wayland.XdgPositioner, error) {
+	pos, err := v.d.g.WmBase.CreatePositioner()
+	if err != nil {
+		return nil, err
+	}
+	ox, oy, pw, ph := v.parent.geometry()
+	ax := min(max(ox+v.relX-PopupBorder, 0), pw-1)
+	ay := min(max(oy+v.relY-PopupBorder, 0), ph-1)
+	for _, err := range []error{
+		pos.SetSize(int32(v.cw+2*PopupBorder), int32(v.ch+2*PopupBorder)),
+		pos.SetAnchorRect(int32(ax), int32(ay), 1, 1),
+		pos.SetAnchor(wayland.XdgPositionerAnchorTopLeft),
+		pos.SetGravity(wayland.XdgPositionerGravityBottomRight),
+		pos.SetConstraintAdjustment(uint32(wayland.XdgPositionerConstraintAdjustmentSlideX |
+			wayland.XdgPositionerConstraintAdjustmentSlideY | wayland.XdgPositionerConstraintAdjustmentResizeX |
+			wayland.XdgPositionerConstraintAdjustmentResizeY)),
+	} {
+		if err != nil {
+			_ = pos.Destroy()
+			return nil, err
+		}
+	}
+	return pos, nil
 }
 
 // geometry returns the content origin and the window geometry's size.
@@ -423,13 +436,8 @@ func (v *wlView) Resize(w, h int) error {
 		if err := v.top.Redraw(); err != nil {
 			return err
 		}
-	} else if v.popW > 0 {
-		v.popW, v.popH = 0, 0 // the compositor's size was for the old content
-		if err := v.paintPopupFrame(); err != nil {
-			return err
-		}
 	}
-	return v.rebuild()
+	return v.rebuild() // popups are made anew when their size changes
 }
 
 // SetFullscreen implements View.
