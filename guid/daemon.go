@@ -80,10 +80,12 @@ func serve(ctx context.Context, o Options, d *WaylandDisplay, xc guiproto.XConf)
 			}
 			return err
 		}
+		pause := 100 * time.Millisecond
 		v, err := guiproto.DaemonHandshake(conn, guiproto.ProtocolVersion, xc)
 		if err != nil {
 			conn.Close()
 			o.Log.Printf("handshake with the agent failed: %v", err)
+			pause = 2 * time.Second // an incompatible agent retries slowly
 		} else {
 			o.Log.Printf("agent connected, protocol %s", v)
 			reason := session(ctx, o, d, conn, v)
@@ -95,7 +97,7 @@ func serve(ctx context.Context, o Options, d *WaylandDisplay, xc guiproto.XConf)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 }
