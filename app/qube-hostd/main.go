@@ -16,6 +16,7 @@ import (
 	"github.com/qube-desktop/qube-desktop/internal/driver"
 	"github.com/qube-desktop/qube-desktop/internal/driver/sandbox"
 	"github.com/qube-desktop/qube-desktop/internal/hostd"
+	"github.com/qube-desktop/qube-desktop/internal/hostd/guilaunch"
 	"github.com/qube-desktop/qube-desktop/internal/store"
 )
 
@@ -43,6 +44,8 @@ func main() {
 	gid := flag.Int("sandbox-gid", defaultUID, "host gid bwrap runs as when the daemon is root")
 	flag.Var(&services, "service", "`name=command` started with sh -c in every qube when it starts (repeatable): an X server, qube-agent")
 	flag.Var(&runEnv, "run-env", "`KEY=VALUE` added to the environment of commands run in qubes (repeatable), e.g. DISPLAY=:0")
+	gui := guiFlags{}
+	gui.register()
 	examples := flag.Bool("examples", false, "on a first run, create example qubes: "+hostd.ExampleTemplate+", "+hostd.ExampleWork+" (blue), "+hostd.ExampleUntrusted+" (red)")
 	flag.Parse()
 	lg := log.New(os.Stderr, "qube-hostd: ", 0)
@@ -83,7 +86,19 @@ func main() {
 	if err != nil {
 		lg.Fatal(err)
 	}
-	srv := hostd.New(hostd.Config{Store: st, Driver: d, Services: svcs, RunEnv: runEnv, Log: lg})
+	cfg := hostd.Config{Store: st, Driver: d, Services: svcs, RunEnv: runEnv, Log: lg}
+	launcher, err := gui.launcher(d, *socket, filepath.Join(*data, "logs"), lg)
+	if err != nil {
+		lg.Fatal(err)
+	}
+	if launcher != nil {
+		defer launcher.Close()
+		cfg.QubeServices, cfg.Lifecycle = launcher.Services, launcher
+		if !hasKey(runEnv, "DISPLAY") {
+			cfg.RunEnv = append(cfg.RunEnv, guilaunch.RunEnv()...)
+		}
+	}
+	srv := hostd.New(cfg)
 	l, err := hostd.Listen(*socket, os.FileMode(*mode))
 	if err != nil {
 		lg.Fatal(err)
@@ -109,6 +124,16 @@ func main() {
 	os.Remove(*socket)
 	st.Close()
 	if err != nil {
-		lg.Fatal(err)
+		lg.Print(err)
+		os.Exit(1)
 	}
+}
+
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
 }

@@ -178,6 +178,9 @@ func vmShutdown(c *call) ([]byte, error) {
 	}
 	halted := s.halts.wait(name)
 	s.events.emit(name, "domain-pre-shutdown", "force", pyBool(force))
+	if st, ok := s.cfg.Lifecycle.(Stopping); ok {
+		st.QubeStopping(name)
+	}
 	s.setTransient(name, qube.Halting)
 	errc := make(chan error, 1)
 	go func() { errc <- s.drv.Shutdown(name, time.Duration(timeout)*time.Second) }()

@@ -32,6 +32,13 @@ type Lifecycle interface {
 	QubeStopped(name string)
 }
 
+// Stopping is implemented by a Lifecycle that must know when a shutdown
+// begins, before the qube's programs get SIGTERM: the GUI launcher must
+// not restart an agent that ends because its qube is going down.
+type Stopping interface {
+	QubeStopping(name string)
+}
+
 // Config configures a Server.
 type Config struct {
 	Store  *store.Store
