@@ -91,13 +91,17 @@ func dumpBody(window, kind, w, h uint32, body []byte) []byte {
 	return msg(guiproto.MsgWindowDump, window, append(u32s(kind, w, h, 24), body...))
 }
 
-// flood sends n copies of b in writes of about 64 KiB and logs the rate.
-func (e *env) flood(what string, b []byte, n int) {
-	per := max(1, 65536/len(b))
-	chunk := bytes.Repeat(b, per)
+// flood sends n copies of one message in a burst.
+func (e *env) flood(what string, m []byte, n int) { e.burst(what, bytes.Repeat(m, n), n) }
+
+// burst sends a stream of n messages in writes of 64 KiB, waits until
+// the daemon has handled them all, and logs the rate.
+func (e *env) burst(what string, stream []byte, n int) {
 	start := time.Now()
-	for sent := 0; sent < n; sent += per {
-		e.a.raw(chunk[:min(per, n-sent)*len(b)])
+	for len(stream) > 0 {
+		k := min(len(stream), 64<<10)
+		e.a.raw(stream[:k])
+		stream = stream[k:]
 	}
 	if err := e.a.ping(); err != nil {
 		e.t.Fatal(err)
@@ -489,7 +493,7 @@ var attacks = []attack{
 				b = append(b, msg(guiproto.MsgCreate, 0x10000+i, u32s(0, 0, 10, 10, 0, 0))...)
 				b = append(b, hdr(guiproto.MsgDestroy, 0x10000+i, 0)...)
 			}
-			e.flood("CREATE+DESTROY pairs", b, 1)
+			e.burst("CREATE+DESTROY pairs", b, 5000)
 			e.stays(0)
 		}},
 

@@ -33,7 +33,7 @@ const regionBytes = 32 << 20
 // maxHWM bounds the daemon's peak resident memory over the whole suite:
 // the region is mapped but never touched by the daemon, so this is its
 // heap, which no agent may make grow without limit.
-const maxHWM = 160 << 20
+const maxHWM = 64 << 20
 
 var (
 	blue    = qube.Labels[5].Color() // the hostile qube "work"
