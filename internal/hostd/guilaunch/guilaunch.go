@@ -297,14 +297,23 @@ func (l *Launcher) waitReady(q *qubeGUI) error {
 	defer q.ready.Close()
 	q.ready.SetReadDeadline(time.Now().Add(l.cfg.ReadyTimeout))
 	var got []byte
-	buf := make([]byte, 8)
-	for len(got) < 8 && !strings.Contains(string(got), "\n") {
-		n, err := q.ready.Read(buf)
+	buf := make([]byte, maxReadyReport)
+	for len(got) < maxReadyReport && !strings.Contains(string(got), "\n") {
+		n, err := q.ready.Read(buf[:maxReadyReport-len(got)])
 		got = append(got, buf[:n]...)
 		if err != nil {
 			return fmt.Errorf("the X server (%s) did not start within %v: %v; see its log", l.cfg.Xvfb, l.cfg.ReadyTimeout, err)
 		}
 	}
+	return checkReady(got)
+}
+
+// maxReadyReport bounds what is read of the X server's report.
+const maxReadyReport = 8
+
+// checkReady validates the X server's report (untrusted: it comes from
+// the qube): exactly our display number and a newline.
+func checkReady(got []byte) error {
 	if want := strings.TrimPrefix(Display, ":") + "\n"; string(got) != want {
 		return fmt.Errorf("the X server reported display %q, want %q", got, want)
 	}
