@@ -18,7 +18,7 @@ const TerminalCommand = "xterm"
 // action is one thing the user can do to the selected qube (or, for New
 // qube, without one). The toolbar and the context menu show the same list.
 type action struct {
-	title   string // in the context menu; the toolbar drops "…" and " qube"/" command"
+	title   string             // in the context menu; the toolbar drops "…" and " qube"/" command"
 	icon    fyne.ThemeIconName // looked up when drawn: themes load after init
 	enabled func(r *Row) bool
 	run     func(m *Manager, r *Row)

@@ -15,9 +15,12 @@ import (
 type Backend interface {
 	// List returns every qube with name, class and state, without properties.
 	List(ctx context.Context) ([]qube.Qube, error)
-	// Details reads what the table shows beyond List: properties, the
-	// internal flag and disk usage.
+	// Details reads what the table shows beyond List: properties and the
+	// internal flag.
 	Details(ctx context.Context, name string) (Details, error)
+	// DiskUsage sums the usage of a qube's volumes, in bytes. It is read
+	// after every qube's details, as it costs several calls per qube.
+	DiskUsage(ctx context.Context, name string) (int64, error)
 	// Labels returns the labels qubesd knows, in index order.
 	Labels(ctx context.Context) ([]qube.Label, error)
 
@@ -51,9 +54,8 @@ type Backend interface {
 
 // Details is a qube's data beyond admin.vm.List.
 type Details struct {
-	Props     map[string]qube.Property
-	Internal  bool  // feature "internal": hidden unless asked for
-	DiskUsage int64 // bytes over all volumes; -1 when unknown
+	Props    map[string]qube.Property
+	Internal bool // feature "internal": hidden unless asked for
 }
 
 // Event is one admin.Events message.

@@ -90,7 +90,16 @@ func (f *fakeBackend) Details(_ context.Context, name string) (Details, error) {
 	for k, v := range q.q.Props {
 		props[k] = v
 	}
-	return Details{Props: props, Internal: q.internal, DiskUsage: q.disk}, nil
+	return Details{Props: props, Internal: q.internal}, nil
+}
+
+func (f *fakeBackend) DiskUsage(_ context.Context, name string) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if q := f.qubes[name]; q != nil {
+		return q.disk, nil
+	}
+	return 0, fmt.Errorf("no such qube: %s", name)
 }
 
 func (f *fakeBackend) Labels(context.Context) ([]qube.Label, error) { return qube.Labels, nil }
@@ -290,7 +299,7 @@ func newHarness(t *testing.T, qs []fakeQube, size fyne.Size, opts ...func(*Manag
 	h.ui.until(t, "connection", func() bool { return h.m.conn == "Connected" })
 	h.ui.until(t, "details", func() bool {
 		for _, r := range h.m.model.rows {
-			if !r.Loaded {
+			if !r.Loaded || r.DiskUsage < 0 {
 				return false
 			}
 		}

@@ -70,6 +70,7 @@ type inbox struct {
 	events  []Event
 	stats   []Stat
 	details map[string]Details
+	disks   map[string]int64
 	list    []qube.Qube
 	listed  bool
 }
@@ -378,10 +379,41 @@ func (m *Manager) load() {
 		names[i] = q.Name
 	}
 	m.loadDetails(names)
+	m.loadDisks(names)
 }
 
 // loadDetails reads the details of some qubes with a few calls at once.
+// A qube whose details cannot be read (removed meanwhile, or refused by
+// policy) keeps a bare row.
 func (m *Manager) loadDetails(names []string) {
+	parallel(names, func(n string) {
+		if d, err := m.backend.Details(m.ctx, n); err == nil {
+			m.post(func(in *inbox) {
+				if in.details == nil {
+					in.details = map[string]Details{}
+				}
+				in.details[n] = d
+			})
+		}
+	})
+}
+
+// loadDisks reads the disk usage of some qubes.
+func (m *Manager) loadDisks(names []string) {
+	parallel(names, func(n string) {
+		if u, err := m.backend.DiskUsage(m.ctx, n); err == nil {
+			m.post(func(in *inbox) {
+				if in.disks == nil {
+					in.disks = map[string]int64{}
+				}
+				in.disks[n] = u
+			})
+		}
+	})
+}
+
+// parallel runs f for every name on at most detailWorkers goroutines.
+func parallel(names []string, f func(string)) {
 	next := make(chan string)
 	var wg sync.WaitGroup
 	for range min(detailWorkers, len(names)) {
@@ -389,16 +421,7 @@ func (m *Manager) loadDetails(names []string) {
 		go func() {
 			defer wg.Done()
 			for n := range next {
-				d, err := m.backend.Details(m.ctx, n)
-				if err != nil {
-					continue // removed meanwhile, or refused by policy: the row stays bare
-				}
-				m.post(func(in *inbox) {
-					if in.details == nil {
-						in.details = map[string]Details{}
-					}
-					in.details[n] = d
-				})
+				f(n)
 			}
 		}()
 	}
@@ -436,9 +459,24 @@ func (m *Manager) flush() {
 	for n, d := range in.details {
 		m.model.SetDetails(n, d)
 	}
+	for n, u := range in.disks {
+		if r := m.model.Get(n); r != nil {
+			r.DiskUsage = u
+		}
+	}
 	m.refilter()
 	if len(reload) > 0 {
 		slices.Sort(reload)
-		go m.loadDetails(slices.Compact(reload))
+		reload = slices.Compact(reload)
+		var fresh []string // rows that never had a disk usage: new qubes
+		for _, n := range reload {
+			if r := m.model.Get(n); r != nil && r.DiskUsage < 0 {
+				fresh = append(fresh, n)
+			}
+		}
+		go func() {
+			m.loadDetails(reload)
+			m.loadDisks(fresh)
+		}()
 	}
 }

@@ -274,7 +274,7 @@ func (m *Model) SetDetails(name string, d Details) {
 	if r == nil {
 		return
 	}
-	r.Props, r.Internal, r.DiskUsage, r.Loaded = d.Props, d.Internal, d.DiskUsage, true
+	r.Props, r.Internal, r.Loaded = d.Props, d.Internal, true
 	if k := d.Props["klass"].Value; k != "" && r.Class == "" {
 		r.Class = qube.Class(k)
 	}

@@ -12,7 +12,8 @@ func TestModelApply(t *testing.T) {
 	m.SetDetails("work", Details{Props: map[string]qube.Property{
 		"netvm": prop("netvm", qube.TypeVM, "sys-firewall", true),
 		"label": prop("label", qube.TypeLabel, "blue", false),
-	}, DiskUsage: 3 << 30})
+	}})
+	m.Get("work").DiskUsage = 3 << 30
 	m.Refresh()
 	r := m.Get("work")
 	if got := r.Text(ColNetVM); got != "default (sys-firewall)" {

@@ -47,25 +47,30 @@ func (b backend) Details(ctx context.Context, name string) (gui.Details, error) 
 	if err != nil {
 		return gui.Details{}, human(err)
 	}
-	d := gui.Details{Props: make(map[string]qube.Property, len(props)), DiskUsage: -1}
+	d := gui.Details{Props: make(map[string]qube.Property, len(props))}
 	for _, p := range props {
 		d.Props[p.Name] = p
 	}
 	if v, err := b.c.FeatureGet(ctx, name, "internal"); err == nil {
 		d.Internal = v != "" && v != "0" && v != "False"
 	}
-	if vols, err := b.c.VolumeList(ctx, name); err == nil {
-		var sum int64
-		for _, v := range vols {
-			info, err := b.c.VolumeInfo(ctx, name, v)
-			if err != nil {
-				return d, nil
-			}
-			sum += info.Usage
-		}
-		d.DiskUsage = sum
-	}
 	return d, nil
+}
+
+func (b backend) DiskUsage(ctx context.Context, name string) (int64, error) {
+	vols, err := b.c.VolumeList(ctx, name)
+	if err != nil {
+		return 0, human(err)
+	}
+	var sum int64
+	for _, v := range vols {
+		info, err := b.c.VolumeInfo(ctx, name, v)
+		if err != nil {
+			return 0, human(err)
+		}
+		sum += info.Usage
+	}
+	return sum, nil
 }
 
 func (b backend) Labels(ctx context.Context) ([]qube.Label, error) {
