@@ -113,67 +113,76 @@ func buildGuest(tb testing.TB) *guest {
 	return &guest{qemu: cmds[0], kernel: k.Vmlinuz, initrd: initrd}
 }
 
+// vm is a booted guest whose agent waits for a daemon on socket.
+type vm struct {
+	region *os.File // the ivshmem backing file, in /dev/shm as for a KVM qube
+	socket string   // QEMU's unix socket for the qubes.gui port
+	start  time.Time
+	stop   func() // kills the guest; also done when the test ends
+}
+
+// boot starts QEMU on the image; the guest is killed when the test ends.
+func (g *guest) boot(tb testing.TB) *vm {
+	tb.Helper()
+	rf, err := os.CreateTemp("/dev/shm", "vmtest-region-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { rf.Close(); os.Remove(rf.Name()) })
+	if err := rf.Truncate(regionSize); err != nil {
+		tb.Fatal(err)
+	}
+	v := &vm{region: rf, socket: filepath.Join(tb.TempDir(), "gui.sock"), start: time.Now()}
+	console := &consoleLog{tb: tb, start: v.start}
+	m := &Machine{
+		QEMU: g.qemu, Accel: "tcg", Kernel: g.kernel, Initrd: g.initrd, MemoryMiB: 512,
+		Append: "console=ttyS0 quiet panic=-1", Region: rf.Name(), RegionSize: regionSize,
+		GUISocket: v.socket, Console: console,
+	}
+	qemu, err := m.Start(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v.stop = sync.OnceFunc(func() {
+		qemu.Process.Kill()
+		qemu.Wait()
+		console.flush()
+	})
+	tb.Cleanup(v.stop)
+	return v
+}
+
 // bootTimes are the moments of one boot, from QEMU's start.
 type bootTimes struct {
 	connected, handshake, pixels time.Duration
 }
 
-// bootAndCheck boots the guest and plays the GUI daemon on the host: it
-// completes the handshake over the virtio-serial socket, acknowledges the
-// window dump, and reads the window's pixels back from the region's
-// backing file at the page-aligned offset the agent announced.
-func (g *guest) bootAndCheck(tb testing.TB) bootTimes {
+// playDaemon plays the GUI daemon on the host: it completes the handshake
+// over the virtio-serial socket, acknowledges the window dump, and reads
+// the window's pixels back from the region's backing file at the
+// page-aligned offset the agent announced.
+func (v *vm) playDaemon(tb testing.TB) bootTimes {
 	tb.Helper()
-	dir := tb.TempDir()
-	// The region lives in /dev/shm, as a KVM qube's would (tmpfs: no disk).
-	rf, err := os.CreateTemp("/dev/shm", "vmtest-region-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.Remove(rf.Name()) })
-	defer rf.Close()
-	if err := rf.Truncate(regionSize); err != nil {
-		tb.Fatal(err)
-	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	start := time.Now()
-	console := &consoleLog{tb: tb, start: start}
-	m := &Machine{
-		QEMU: g.qemu, Accel: "tcg", Kernel: g.kernel, Initrd: g.initrd, MemoryMiB: 512,
-		Append: "console=ttyS0 quiet panic=-1", Region: rf.Name(), RegionSize: regionSize,
-		GUISocket: filepath.Join(dir, "gui.sock"), Console: console,
-	}
-	qemu, err := m.Start(ctx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer func() {
-		qemu.Process.Kill()
-		qemu.Wait()
-		console.flush()
-	}()
-
 	var t bootTimes
-	conn, err := transport.Dial(ctx, m.GUISocket)
+	conn, err := transport.Dial(ctx, v.socket)
 	if err != nil {
 		tb.Fatalf("connect to QEMU's qubes.gui socket: %v", err)
 	}
 	defer conn.Close()
-	t.connected = time.Since(start)
+	t.connected = time.Since(v.start)
 	conn.SetDeadline(time.Now().Add(75 * time.Second))
-	v, err := guiproto.DaemonHandshake(conn, guiproto.ProtocolVersion, guiproto.NewXConf(screenW, screenH, 24))
+	ver, err := guiproto.DaemonHandshake(conn, guiproto.ProtocolVersion, guiproto.NewXConf(screenW, screenH, 24))
 	if err != nil {
 		tb.Fatalf("handshake with the agent in the guest: %v", err)
 	}
-	t.handshake = time.Since(start)
-	tb.Logf("handshake done at +%v: protocol %s", t.handshake.Round(time.Millisecond), v)
-
-	if err := checkWindow(conn, v, rf); err != nil {
+	t.handshake = time.Since(v.start)
+	tb.Logf("handshake done at +%v: protocol %s", t.handshake.Round(time.Millisecond), ver)
+	if err := checkWindow(conn, ver, v.region); err != nil {
 		tb.Fatal(err)
 	}
-	t.pixels = time.Since(start)
+	t.pixels = time.Since(v.start)
 	return t
 }
 
@@ -267,25 +276,32 @@ func comparePattern(region *os.File, d guiproto.WindowDump) string {
 }
 
 // TestAgentOverVirtio boots a TCG guest running the real qube-agent with
-// -transport virtio and checks the GUI protocol end to end against it.
+// -transport virtio and checks the GUI protocol end to end against it:
+// first with this test as the daemon, then, after it hangs up, with the
+// real qube-guid on sway, which the agent must serve from scratch.
 func TestAgentOverVirtio(t *testing.T) {
 	if testing.Short() {
-		t.Skip("boots a QEMU guest (about 10 s)")
+		t.Skip("boots a QEMU guest (10-30 s)")
 	}
 	g := buildGuest(t)
-	bt := g.bootAndCheck(t)
-	t.Logf("from QEMU start: socket connected +%v, handshake +%v, window pixels verified +%v",
-		bt.connected.Round(time.Millisecond), bt.handshake.Round(time.Millisecond), bt.pixels.Round(time.Millisecond))
+	v := g.boot(t)
+	t.Run("daemon", func(t *testing.T) {
+		bt := v.playDaemon(t)
+		t.Logf("from QEMU start: socket connected +%v, handshake +%v, window pixels verified +%v",
+			bt.connected.Round(time.Millisecond), bt.handshake.Round(time.Millisecond), bt.pixels.Round(time.Millisecond))
+	})
+	t.Run("qube-guid", func(t *testing.T) { v.showOnSway(t) })
 }
 
 // BenchmarkBootHandshake measures one boot of the guest up to the completed
 // handshake and up to the first verified window pixels.
 func BenchmarkBootHandshake(b *testing.B) {
 	g := buildGuest(b)
-	b.ResetTimer()
 	var hs, px time.Duration
 	for b.Loop() {
-		bt := g.bootAndCheck(b)
+		v := g.boot(b)
+		bt := v.playDaemon(b)
+		v.stop()
 		hs += bt.handshake
 		px += bt.pixels
 	}
