@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/qube-desktop/qube-desktop/internal/notify"
+	"github.com/qube-desktop/qube-desktop/internal/notify/notifytest"
 	"github.com/qube-desktop/qube-desktop/internal/policy"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
@@ -34,7 +35,7 @@ func TestRequest(t *testing.T) {
 // notifications delivered to a notification service on a real bus.
 func TestCopyPasteWithPolicyAndNotifications(t *testing.T) {
 	bus := testenv.StartDBus(t)
-	srv, err := notify.Serve(bus.Conn(t))
+	srv, err := notifytest.Serve(bus.Conn(t))
 	if err != nil {
 		t.Fatal(err)
 	}
