@@ -25,6 +25,9 @@ import (
 
 var red = color.RGBA{0xcc, 0x00, 0x00, 0xff}
 
+// nobody is the user sway runs as in testenv.
+const nobody = 65534
+
 // gui is a running qube-hostd with the GUI on one headless compositor,
 // driven through the built qvm.
 type gui struct {
@@ -36,7 +39,9 @@ type gui struct {
 
 // startGUI builds the four programs, starts comp and qube-hostd on it,
 // and subscribes to admin.Events.
-func startGUI(t *testing.T, startComp func(testing.TB, int, int) *testenv.Compositor) *gui {
+// With asUser (root only), qube-hostd runs as uid 65534, the user sway
+// runs as: a user daemon on the user's own compositor.
+func startGUI(t *testing.T, startComp func(testing.TB, int, int) *testenv.Compositor, asUser bool) *gui {
 	testenv.NeedCommands(t, "go", "bwrap", "Xvfb", "xterm")
 	bin := buildGUIPrograms(t)
 	comp := startComp(t, 1024, 768)
@@ -49,8 +54,17 @@ func startGUI(t *testing.T, startComp func(testing.TB, int, int) *testenv.Compos
 	os.Chmod(dir, 0o711)
 	g := &gui{bin: bin, sock: filepath.Join(dir, "run", "qubesd.sock"), comp: comp, log: &syncBuffer{}}
 	data := filepath.Join(dir, "data")
-	cmd := exec.Command(filepath.Join(bin, "qube-hostd"), "-socket", g.sock, "-data", data,
-		"-gui", "on", "-gui-screen", "1024x768x24")
+	args := []string{"-socket", g.sock, "-data", data, "-gui", "on", "-gui-screen", "1024x768x24"}
+	cmd := exec.Command(filepath.Join(bin, "qube-hostd"), args...)
+	if asUser {
+		testenv.NeedCommands(t, "setpriv")
+		for _, d := range []string{dir, filepath.Dir(g.sock), data} {
+			os.MkdirAll(d, 0o700)
+			os.Chown(d, nobody, nobody)
+		}
+		cmd = exec.Command("setpriv", append([]string{fmt.Sprintf("--reuid=%d", nobody), fmt.Sprintf("--regid=%d", nobody),
+			"--clear-groups", filepath.Join(bin, "qube-hostd")}, args...)...)
+	}
 	cmd.Env = comp.Env()
 	cmd.Stdout, cmd.Stderr = g.log, g.log
 	if err := cmd.Start(); err != nil {
@@ -164,7 +178,7 @@ func (g *gui) expectLifecycle(t *testing.T, name string) {
 // frame and that the qube's surface covers the inside; sway checks the
 // xterm's pixels.
 func TestXtermInRedFrameOnWeston(t *testing.T) {
-	g := startGUI(t, testenv.StartWeston)
+	g := startGUI(t, testenv.StartWeston, false)
 	g.createAndRunXterm(t)
 	img, frame := g.waitFrame(t, func(img image.Image, in image.Rectangle) bool {
 		return count(img, in, func(c color.NRGBA) bool { return c == background }) == 0
@@ -176,12 +190,12 @@ func TestXtermInRedFrameOnWeston(t *testing.T) {
 	g.expectLifecycle(t, "untrusted")
 }
 
-// On sway: the xterm's white page and text show inside a 2-px red frame
+// On sway, with qube-hostd as the compositor's user: the xterm's white page and text show inside a 2-px red frame
 // (sway draws the title bar), the title carries [untrusted]; a killed
 // qube-guid and a killed qube-agent are both restarted and the window
 // comes back; shutdown removes it.
 func TestXtermOnSway(t *testing.T) {
-	g := startGUI(t, testenv.StartSway)
+	g := startGUI(t, testenv.StartSway, true)
 	g.createAndRunXterm(t)
 	g.waitTitle(t, "[untrusted] xterm")
 	img, frame := g.waitFrame(t, func(img image.Image, in image.Rectangle) bool {
