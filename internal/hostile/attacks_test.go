@@ -219,6 +219,21 @@ var attacks = []attack{
 			e.a.raw(b)
 		}},
 
+	{"configure-during-pending", "§3.2 CONFIGURE while a daemon configure is pending", drop, "a different size while the daemon's own CONFIGURE is unanswered is dropped; the daemon repeats its own",
+		func(e *env) {
+			e.std(w1, "term")
+			e.shown(1)
+			e.comp.SwayMsg(e.t, `[app_id="^work:XTerm$"] resize set 300 200`)
+			ours := e.a.expect(guiproto.MsgConfigure, w1).m.(guiproto.Configure)
+			e.a.send(w1, guiproto.Configure{X: ours.X, Y: ours.Y, Width: 50, Height: 50})
+			again := e.a.expect(guiproto.MsgConfigure, w1).m.(guiproto.Configure)
+			if again.Width != ours.Width || again.Height != ours.Height {
+				e.t.Fatalf("daemon configured %dx%d, then %dx%d after the agent's 50x50", ours.Width, ours.Height, again.Width, again.Height)
+			}
+			e.a.send(w1, again)
+			e.stays(1)
+		}},
+
 	// Spec §3.2: MAP, UNMAP, DOCK.
 	{"map-twice", "§3.2 MAP: ignored if already mapped", drop, "a second MAP does not make a second window",
 		func(e *env) {
@@ -240,6 +255,16 @@ var attacks = []attack{
 		func(e *env) {
 			e.a.send(w1, guiproto.Create{Width: 10, Height: 10}, guiproto.Unmap{}, guiproto.Unmap{})
 			e.stays(0)
+		}},
+	{"draw-after-unmap", "§3.2 UNMAP: unmap and release", drop, "an unmapped window's pixels leave the screen and SHMIMAGE no longer shows them",
+		func(e *env) {
+			e.std(w1, "term")
+			e.framedArea(magenta, 160, 96)
+			e.a.send(w1, guiproto.Unmap{}, guiproto.ShmImage{Width: 160, Height: 96})
+			e.stays(0)
+			if _, n := area(e.comp.Screenshot(e.t), magenta); n != 0 {
+				e.t.Fatalf("%d pixels of the unmapped window on screen", n)
+			}
 		}},
 	{"dock-mapped", "§3.2 DOCK: refused if mapped", drop, "DOCK of a mapped window is refused; the window stays",
 		func(e *env) {
