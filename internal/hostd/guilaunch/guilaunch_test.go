@@ -1,7 +1,9 @@
 package guilaunch
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"os"
@@ -178,4 +180,40 @@ func FuzzReadyReport(f *testing.F) {
 			t.Fatalf("report %q: %v", b, err)
 		}
 	})
+}
+
+// A process that keeps dying is restarted with a doubling, bounded
+// backoff, every restart logged; a qube that is gone ends supervision.
+func TestSuperviseBackoff(t *testing.T) {
+	var logs strings.Builder
+	l := &Launcher{cfg: Config{MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, StableAfter: time.Hour},
+		log: log.New(&logs, "", 0)}
+	runs := 0
+	l.supervise(context.Background(), "work", "qube-agent", func() (func() error, error) {
+		runs++
+		if runs == 6 {
+			return nil, driver.ErrNotRunning
+		}
+		return func() error { return fmt.Errorf("exit code %d", runs) }, nil
+	})
+	want := "qube-agent of work ended: exit code 1; restarting in 1ms\n" +
+		"qube-agent of work ended: exit code 2; restarting in 2ms\n" +
+		"qube-agent of work ended: exit code 3; restarting in 4ms\n" +
+		"qube-agent of work ended: exit code 4; restarting in 4ms\n" +
+		"qube-agent of work ended: exit code 5; restarting in 4ms\n"
+	if runs != 6 || logs.String() != want {
+		t.Errorf("%d runs, log:\n%s\nwant:\n%s", runs, logs.String(), want)
+	}
+
+	// A cancelled context ends it without another start.
+	ctx, cancel := context.WithCancel(context.Background())
+	runs = 0
+	l.supervise(ctx, "work", "qube-guid", func() (func() error, error) {
+		runs++
+		cancel()
+		return func() error { return errors.New("signal: terminated") }, nil
+	})
+	if runs != 1 {
+		t.Errorf("%d starts after the context ended", runs)
+	}
 }
