@@ -394,3 +394,30 @@ func TestNetvmMeansHostNetwork(t *testing.T) {
 		}
 	}
 }
+
+// stoppingRecorder also wants to know when a shutdown begins.
+type stoppingRecorder struct{ lifecycleRecorder }
+
+func (l stoppingRecorder) QubeStopping(name string) { l.calls <- "stopping " + name }
+
+// A Lifecycle that implements Stopping hears of a shutdown before the halt,
+// and of a kill only at the halt.
+func TestLifecycleStopping(t *testing.T) {
+	rec := stoppingRecorder{lifecycleRecorder{make(chan string, 8)}}
+	d := sandboxDaemon(t, func(c *Config) { c.Lifecycle = rec })
+	d.mustCall(t, "admin.vm.Create.StandaloneVM", "", "dom0", "name=sa label=green")
+	d.mustCall(t, "admin.vm.Start", "", "sa", "")
+	d.mustCall(t, "admin.vm.Shutdown", "wait", "sa", "")
+	d.mustCall(t, "admin.vm.Start", "", "sa", "")
+	d.mustCall(t, "admin.vm.Kill", "", "sa", "")
+	for _, want := range []string{"started sa green", "stopping sa", "stopped sa", "started sa green", "stopped sa"} {
+		select {
+		case got := <-rec.calls:
+			if got != want {
+				t.Fatalf("hook %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no hook call %q", want)
+		}
+	}
+}
