@@ -12,21 +12,34 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/qube-desktop/qube-desktop/gui"
 	"github.com/qube-desktop/qube-desktop/internal/adminapi"
+	"github.com/qube-desktop/qube-desktop/internal/driver"
 	"github.com/qube-desktop/qube-desktop/internal/driver/sandbox"
 	"github.com/qube-desktop/qube-desktop/internal/hostd"
 	"github.com/qube-desktop/qube-desktop/internal/qube"
 	"github.com/qube-desktop/qube-desktop/internal/store"
+	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
 
 // startHostd serves the Admin API from a real qube-hostd on a socket in a
 // temporary directory. Its sandbox driver cannot start qubes (bubblewrap
 // is /bin/false), so a start fails the way it does on a host without Xen.
 func startHostd(t testing.TB) *adminapi.Client {
+	t.Helper()
+	drv, err := sandbox.New(sandbox.Config{Bwrap: "/bin/false", Init: "/bin/false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startHostdWith(t, drv)
+}
+
+// startHostdWith serves the Admin API from qube-hostd with a driver.
+func startHostdWith(t testing.TB, drv driver.Driver) *adminapi.Client {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "data"))
@@ -35,10 +48,6 @@ func startHostd(t testing.TB) *adminapi.Client {
 	}
 	sock := filepath.Join(dir, "qubesd.sock")
 	l, err := hostd.Listen(sock, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	drv, err := sandbox.New(sandbox.Config{Bwrap: "/bin/false", Init: "/bin/false"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,4 +181,42 @@ func hasColour(img image.Image, want color.RGBA) bool {
 		}
 	}
 	return n >= 100
+}
+
+// TestStartAndShutdownInTheUI starts a qube from the toolbar on qube-hostd
+// with the real sandbox driver (bubblewrap) and follows its state through
+// admin.Events until it runs, then shuts it down the same way.
+func TestStartAndShutdownInTheUI(t *testing.T) {
+	testenv.NeedCommands(t, "bwrap")
+	drv, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startHostdWith(t, drv)
+	create(t, c, qube.TemplateVM, "debian-12", "black", "")
+	create(t, c, qube.AppVM, "work", "blue", "debian-12")
+	m, w, ui := startManager(t, c)
+	ui.until(t, "work in the table", func() bool { r := m.RowText("work"); return r != nil && r[gui.ColLabel] == "blue" })
+	state := func() string { return m.RowText("work")[gui.ColState] }
+
+	test.Tap(tappableWithText(w.Content(), "work"))
+	test.Tap(button(w.Content(), "Start"))
+	ui.until(t, "work running", func() bool { return state() == "Running" })
+	test.Tap(button(w.Content(), "Shutdown"))
+	ui.until(t, "work halted", func() bool { return state() == "Halted" })
+	if s := m.Status(); !strings.HasPrefix(s, "Connected · 3 qubes, 1 running") {
+		t.Errorf("status bar %q", s)
+	}
+}
+
+// tappableWithText finds the innermost tappable object showing text.
+func tappableWithText(o fyne.CanvasObject, text string) fyne.Tappable {
+	var found fyne.Tappable
+	find(o, func(w fyne.Widget) bool {
+		if t, ok := w.(fyne.Tappable); ok && find(w, func(x *canvas.Text) bool { return x.Text == text }) != nil {
+			found = t
+		}
+		return false
+	})
+	return found
 }

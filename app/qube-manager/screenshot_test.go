@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qube-desktop/qube-desktop/internal/adminapi"
+	"github.com/qube-desktop/qube-desktop/internal/driver/sandbox"
 	"github.com/qube-desktop/qube-desktop/internal/qube"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
@@ -21,6 +22,7 @@ import (
 const asMainEnv = "QUBE_MANAGER_TEST_AS_MAIN"
 
 func TestMain(m *testing.M) {
+	sandbox.RunInitIfRequested()
 	if os.Getenv(asMainEnv) == "1" {
 		os.Args = append([]string{os.Args[0]}, filepath.SplitList(os.Getenv(asMainEnv+"_ARGS"))...)
 		main()
