@@ -14,8 +14,8 @@ import (
 
 // guiFlags configure the GUI launcher (see docs/qube-hostd.md).
 type guiFlags struct {
-	mode, agent, guid, xvfb, screen, wayland, sockets string
-	regionMiB                                         int
+	mode, agent, guid, xvfb, screen, wayland, sockets, palette string
+	regionMiB                                                  int
 }
 
 func (g *guiFlags) register() {
@@ -26,6 +26,7 @@ func (g *guiFlags) register() {
 	flag.StringVar(&g.screen, "gui-screen", "1920x1080x24", "screen of the qubes' X servers, WxHxDEPTH")
 	flag.IntVar(&g.regionMiB, "gui-region-mib", guilaunch.DefaultRegionSize>>20, "size of each qube's shared pixel region in MiB")
 	flag.StringVar(&g.wayland, "wayland-display", "", "Wayland display for qube-guid (default: $WAYLAND_DISPLAY)")
+	flag.StringVar(&g.palette, "gui-palette", "", "KDE colour scheme for KWin's title bar of qube windows, {label} replaced by the qube's label, e.g. /usr/share/color-schemes/Qube{label}.colors")
 	flag.StringVar(&g.sockets, "gui-sockets", "", "host-only directory of the GUI sockets (default: gui/ beside -socket)")
 }
 
@@ -62,7 +63,7 @@ func (g *guiFlags) launcher(r guilaunch.Runner, adminSocket, logDir string, lg *
 	}
 	l, err := guilaunch.New(guilaunch.Config{
 		Runner: r, Agent: agent, Guid: guid, Xvfb: g.xvfb, Screen: g.screen,
-		RegionSize: g.regionMiB << 20, SocketDir: sockets, GuidArgs: args,
+		RegionSize: g.regionMiB << 20, SocketDir: sockets, GuidArgs: args, Palette: g.palette,
 		LogDir: logDir, Log: lg,
 	})
 	if err != nil {

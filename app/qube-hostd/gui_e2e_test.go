@@ -54,7 +54,8 @@ func startGUI(t *testing.T, startComp func(testing.TB, int, int) *testenv.Compos
 	os.Chmod(dir, 0o711)
 	g := &gui{bin: bin, sock: filepath.Join(dir, "run", "qubesd.sock"), comp: comp, log: &syncBuffer{}}
 	data := filepath.Join(dir, "data")
-	args := []string{"-socket", g.sock, "-data", data, "-gui", "on", "-gui-screen", "1024x768x24"}
+	args := []string{"-socket", g.sock, "-data", data, "-gui", "on", "-gui-screen", "1024x768x24",
+		"-gui-palette", "/usr/share/color-schemes/Qube{label}.colors"}
 	cmd := exec.Command(filepath.Join(bin, "qube-hostd"), args...)
 	if asUser {
 		testenv.NeedCommands(t, "setpriv")
@@ -205,6 +206,10 @@ func TestXtermOnSway(t *testing.T) {
 	})
 	checkRedFrame(t, img, frame, false)
 
+	// KWin would colour its title bar with the label's scheme.
+	if findPidOrZero(append(victimPattern("qube-guid"), "-palette\x00/usr/share/color-schemes/Qubered.colors\x00")) == 0 {
+		t.Error("qube-guid did not get the red label's -palette")
+	}
 	for _, victim := range []string{"qube-guid", "qube-agent"} {
 		pid := findPid(t, victim)
 		syscall.Kill(pid, syscall.SIGKILL)

@@ -57,6 +57,9 @@ type Config struct {
 	SocketDir string
 	// GuidArgs are added to qube-guid's command line (e.g. -display).
 	GuidArgs []string
+	// Palette, if set, is qube-guid's -palette (the KDE colour scheme of
+	// KWin's title bar) with "{label}" replaced by the qube's label.
+	Palette string
 	// GuidEnv is qube-guid's environment (default: the daemon's).
 	GuidEnv []string
 	// LogDir receives <qube>.qube-agent.log and <qube>.qube-guid.log.
@@ -388,7 +391,11 @@ func (l *Launcher) startGuid(ctx context.Context, q *qubeGUI, label string) (fun
 		return nil, err
 	}
 	defer logf.Close()
-	args := append([]string{"-qube", q.name, "-label", label, "-socket", q.socket, "-region-fd", "3"}, l.cfg.GuidArgs...)
+	args := []string{"-qube", q.name, "-label", label, "-socket", q.socket, "-region-fd", "3"}
+	if l.cfg.Palette != "" {
+		args = append(args, "-palette", strings.ReplaceAll(l.cfg.Palette, "{label}", label))
+	}
+	args = append(args, l.cfg.GuidArgs...)
 	cmd := exec.CommandContext(ctx, l.cfg.Guid, args...)
 	cmd.Env = l.cfg.GuidEnv
 	cmd.Stdout, cmd.Stderr = logf, logf
