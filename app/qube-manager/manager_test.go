@@ -185,7 +185,8 @@ func hasColour(img image.Image, want color.RGBA) bool {
 
 // TestStartAndShutdownInTheUI starts a qube from the toolbar on qube-hostd
 // with the real sandbox driver (bubblewrap) and follows its state through
-// admin.Events until it runs, then shuts it down the same way.
+// admin.Events until it runs and admin.vm.Stats fills its CPU and memory,
+// then shuts it down the same way.
 func TestStartAndShutdownInTheUI(t *testing.T) {
 	testenv.NeedCommands(t, "bwrap")
 	drv, err := sandbox.New(sandbox.Config{})
@@ -195,6 +196,9 @@ func TestStartAndShutdownInTheUI(t *testing.T) {
 	c := startHostdWith(t, drv)
 	create(t, c, qube.TemplateVM, "debian-12", "black", "")
 	create(t, c, qube.AppVM, "work", "blue", "debian-12")
+	if err := c.GlobalProps().Set(context.Background(), "stats_interval", "1"); err != nil {
+		t.Fatal(err)
+	}
 	m, w, ui := startManager(t, c)
 	ui.until(t, "work in the table", func() bool { r := m.RowText("work"); return r != nil && r[gui.ColLabel] == "blue" })
 	state := func() string { return m.RowText("work")[gui.ColState] }
@@ -202,6 +206,10 @@ func TestStartAndShutdownInTheUI(t *testing.T) {
 	test.Tap(tappableWithText(w.Content(), "work"))
 	test.Tap(button(w.Content(), "Start"))
 	ui.until(t, "work running", func() bool { return state() == "Running" })
+	ui.until(t, "admin.vm.Stats for work", func() bool {
+		r := m.RowText("work")
+		return strings.HasSuffix(r[gui.ColMemory], " MiB") && strings.HasSuffix(r[gui.ColCPU], " %")
+	})
 	test.Tap(button(w.Content(), "Shutdown"))
 	ui.until(t, "work halted", func() bool { return state() == "Halted" })
 	if s := m.Status(); !strings.HasPrefix(s, "Connected · 3 qubes, 1 running") {
