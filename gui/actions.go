@@ -110,7 +110,6 @@ func (m *Manager) contextMenu() *fyne.Menu {
 	r := m.Selected()
 	var items []*fyne.MenuItem
 	for _, a := range toolbarActions[1:] {
-		a := a
 		it := fyne.NewMenuItem(a.title, func() { m.runAction(a.title) })
 		it.Icon = theme.Icon(a.icon)
 		it.Disabled = !a.enabled(r)

@@ -153,7 +153,6 @@ func (m *Manager) build() {
 	m.buttons = map[string]*widget.Button{}
 	bar := container.NewHBox()
 	for _, a := range toolbarActions {
-		a := a
 		short := strings.NewReplacer("…", "", " qube", "", " command", "").Replace(a.title)
 		b := widget.NewButtonWithIcon(short, theme.Icon(a.icon), func() { m.runAction(a.title) })
 		b.Importance = widget.LowImportance

@@ -243,13 +243,12 @@ func (f *settingsForm) changes() ([]change, error) {
 	}
 	for _, k := range sortedKeys(f.features) {
 		if _, ok := f.edited[k]; !ok {
-			k := k
 			cs = append(cs, change{"feature " + k, func(ctx context.Context, b Backend, n string) error { return b.RemoveFeature(ctx, n, k) }})
 		}
 	}
 	for _, k := range sortedKeys(f.edited) {
 		if old, ok := f.features[k]; !ok || old != f.edited[k] {
-			k, v := k, f.edited[k]
+			v := f.edited[k]
 			cs = append(cs, change{"feature " + k, func(ctx context.Context, b Backend, n string) error { return b.SetFeature(ctx, n, k, v) }})
 		}
 	}
