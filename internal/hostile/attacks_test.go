@@ -120,6 +120,22 @@ func (e *env) framedArea(c color.RGBA, w, h int) {
 	framed(e.t, img, r, 2, blue)
 }
 
+// gone waits until no pixel of colour c is on screen.
+func (e *env) gone(c color.RGBA) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, n := area(e.comp.Screenshot(e.t), c)
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d pixels of %v still on screen", n, c)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // checkTitle asserts a title as sway shows it is the daemon's prefix and
 // then printable, bidi-free, valid UTF-8.
 func checkTitle(t *testing.T, title string) {
@@ -262,9 +278,7 @@ var attacks = []attack{
 			e.framedArea(magenta, 160, 96)
 			e.a.send(w1, guiproto.Unmap{}, guiproto.ShmImage{Width: 160, Height: 96})
 			e.stays(0)
-			if _, n := area(e.comp.Screenshot(e.t), magenta); n != 0 {
-				e.t.Fatalf("%d pixels of the unmapped window on screen", n)
-			}
+			e.gone(magenta)
 		}},
 	{"dock-mapped", "§3.2 DOCK: refused if mapped", drop, "DOCK of a mapped window is refused; the window stays",
 		func(e *env) {
@@ -585,9 +599,7 @@ var attacks = []attack{
 			e.a.send(w1, guiproto.Destroy{})
 			e.a.send(w2, guiproto.ShmImage{Width: 50, Height: 40})
 			e.stays(0)
-			if _, n := area(e.comp.Screenshot(e.t), yellow); n != 0 {
-				e.t.Fatalf("%d pixels of the orphaned popup on screen", n)
-			}
+			e.gone(yellow)
 		}},
 	{"draw-over-frame", "§3.2 SHMIMAGE: never drawn over the frame", clamp, "a 400×300 image in a 160×96 window shows only 160×96 pixels; the frame stays",
 		func(e *env) {
