@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,6 +259,18 @@ func TestFramedWindowOnSway(t *testing.T) {
 	if got := titles["qube-work.test"]; got != "[work] test window" {
 		t.Errorf("sway shows title %q for app_id qube-work.test (all: %v)", got, titles)
 	}
+
+	if err := w.SetTitle("[work] renamed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Roundtrip(); err != nil {
+		t.Fatal(err)
+	}
+	titles = map[string]string{}
+	collectTitles([]byte(comp.SwayMsg(t, "-t", "get_tree", "-r")), titles)
+	if got := titles["qube-work.test"]; got != "[work] renamed" {
+		t.Errorf("after SetTitle sway shows title %q, want %q", got, "[work] renamed")
+	}
 }
 
 func TestFramedWindowOnKWin(t *testing.T) {
@@ -283,5 +296,56 @@ func collectTitles(raw []byte, out map[string]string) {
 	}
 	for _, c := range append(n.Nodes, n.FloatingNodes...) {
 		collectTitles(c, out)
+	}
+}
+
+// textRight returns one past the rightmost column of bar showing the text
+// colour, relative to bar's left edge; 0 when there is no text.
+func textRight(img image.Image, bar image.Rectangle, text color.RGBA) int {
+	right := 0
+	for y := bar.Min.Y; y < bar.Max.Y; y++ {
+		for x := bar.Min.X; x < bar.Max.X; x++ {
+			if rgb(img.At(x, y)) == text {
+				right = max(right, x-bar.Min.X+1)
+			}
+		}
+	}
+	return right
+}
+
+// TestSetTitleRepaintsTitleBar: the agent names a window after mapping it,
+// so the self-drawn bar must follow title changes.
+func TestSetTitleRepaintsTitleBar(t *testing.T) {
+	comp := testenv.StartWeston(t, 800, 600)
+	c, w := showWindow(t, comp)
+	_, at := findContent(t, comp, c)
+	l, top, _, _ := w.Style().Insets()
+	b := w.Style().Border
+	bar := image.Rect(at.X-l+b, at.Y-top+b, at.X+contentW, at.Y) // as Paint clips
+	text := frame.TextColor(red)
+	// The bitmap font is 7 px a character; the bar starts text 4 px in.
+	waitSpan := func(title string) int {
+		t.Helper()
+		if err := w.SetTitle(title); err != nil {
+			t.Fatal(err)
+		}
+		want := 4 + 7*len(strings.TrimRight(title, " "))
+		var got int
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if err := c.Roundtrip(); err != nil {
+				t.Fatal(err)
+			}
+			// Glyphs end a pixel or two before their advance.
+			if got = textRight(comp.Screenshot(t), bar, text); got > want-7 && got <= want {
+				return got
+			}
+		}
+		t.Fatalf("title %q: text reaches column %d of the bar, want about %d", title, got, want)
+		return 0
+	}
+	short := waitSpan("[work] ")
+	long := waitSpan("[work] renamed")
+	if long <= short+40 {
+		t.Errorf("text spans %d px after the rename, %d before", long, short)
 	}
 }

@@ -41,19 +41,12 @@ type framed struct {
 	ssd                bool // the compositor draws the title bar
 	title              string
 	contentW, contentH int
-	buffers            []*frameBuffer
+	painter            *Painter
 	configured         bool
 }
 
-type frameBuffer struct {
-	mem *wayland.Memfd
-	buf *wayland.Buffer
-	w   int
-	h   int
-}
-
 func newFramed(g Globals, style Style, title string, cw, ch int) (*framed, error) {
-	f := &framed{g: g, style: style, title: title, contentW: cw, contentH: ch}
+	f := &framed{g: g, style: style, title: title, contentW: cw, contentH: ch, painter: NewPainter(g.Shm)}
 	var err error
 	if f.Surface, err = g.Compositor.CreateSurface(); err != nil {
 		return nil, err
@@ -122,98 +115,24 @@ func (f *framed) SetContent(buf *wayland.Buffer, damage ...image.Rectangle) erro
 	return f.Content.Commit()
 }
 
-// Redraw paints the frame into a buffer the compositor does not hold
-// (allocating one if all are busy), positions the content and commits.
-// Before the first configure it does nothing.
+// Redraw paints the frame into a buffer the compositor does not hold,
+// positions the content and commits. Before the first configure it does
+// nothing.
 func (f *framed) Redraw() error {
 	if !f.configured {
 		return nil
 	}
 	s := f.Style()
 	fw, fh := s.Size(f.contentW, f.contentH)
-	fb, err := f.freeBuffer(fw, fh)
-	if err != nil {
-		return err
-	}
-	img, err := NewXRGB(fb.mem.Data, fw, fh, 4*fw)
-	if err != nil {
-		return err
-	}
-	Paint(img, s, f.title)
 	l, t, _, _ := s.Insets()
+	// Both are applied by the commit that Paint makes.
 	if err := f.Subsurface.SetPosition(int32(l), int32(t)); err != nil {
 		return err
 	}
 	if err := f.XdgSurface.SetWindowGeometry(0, 0, int32(fw), int32(fh)); err != nil {
 		return err
 	}
-	if err := fb.buf.Attach(f.Surface); err != nil {
-		return err
-	}
-	if err := f.Surface.DamageBuffer(0, 0, int32(fw), int32(fh)); err != nil {
-		return err
-	}
-	return f.Surface.Commit()
-}
-
-// freeBuffer returns a released frame buffer of the right size or a new one.
-func (f *framed) freeBuffer(fw, fh int) (*frameBuffer, error) {
-	kept := f.buffers[:0]
-	var found *frameBuffer
-	for _, fb := range f.buffers {
-		switch {
-		case fb.w != fw || fb.h != fh:
-			if fb.buf.Busy() {
-				kept = append(kept, fb) // destroyed on a later call, once released
-				continue
-			}
-			fb.destroy()
-		case found == nil && !fb.buf.Busy():
-			found = fb
-			kept = append(kept, fb)
-		default:
-			kept = append(kept, fb)
-		}
-	}
-	f.buffers = kept
-	if found != nil {
-		return found, nil
-	}
-	if len(f.buffers) >= 8 {
-		return nil, fmt.Errorf("frame: compositor holds all %d frame buffers", len(f.buffers))
-	}
-	fb, err := newFrameBuffer(f.g.Shm, fw, fh)
-	if err != nil {
-		return nil, err
-	}
-	f.buffers = append(f.buffers, fb)
-	return fb, nil
-}
-
-func newFrameBuffer(shm *wayland.WlShm, fw, fh int) (*frameBuffer, error) {
-	size := 4 * fw * fh
-	mem, err := wayland.NewMemfd("qube-frame", size)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := shm.CreatePool(int(mem.File.Fd()), int32(size))
-	if err != nil {
-		mem.Close()
-		return nil, err
-	}
-	buf, err := wayland.NewBuffer(pool, 0, int32(fw), int32(fh), int32(4*fw), wayland.WlShmFormatXrgb8888)
-	// The buffer keeps the pool's memory alive on the compositor side.
-	_ = pool.Destroy()
-	if err != nil {
-		mem.Close()
-		return nil, err
-	}
-	return &frameBuffer{mem: mem, buf: buf, w: fw, h: fh}, nil
-}
-
-func (fb *frameBuffer) destroy() {
-	_ = fb.buf.Destroy()
-	fb.mem.Close()
+	return f.painter.Paint(f.Surface, fw, fh, s, f.title)
 }
 
 // destroy destroys the surfaces after the role object is gone.
@@ -222,10 +141,7 @@ func (f *framed) destroy() {
 	_ = f.Content.Destroy()
 	_ = f.XdgSurface.Destroy()
 	_ = f.Surface.Destroy()
-	for _, fb := range f.buffers {
-		fb.destroy()
-	}
-	f.buffers = nil
+	f.painter.Destroy()
 }
 
 // Window is a framed xdg_toplevel.
@@ -293,6 +209,22 @@ func NewWindow(g Globals, o Options) (*Window, error) {
 	}
 	// The initial commit without a buffer asks for the first configure.
 	return w, f.Surface.Commit()
+}
+
+// SetTitle changes the title the compositor shows (xdg_toplevel) and, when
+// the frame draws the title bar, repaints it.
+func (w *Window) SetTitle(title string) error {
+	if err := w.Toplevel.SetTitle(title); err != nil {
+		return err
+	}
+	if title == w.title {
+		return nil
+	}
+	w.title = title
+	if w.Style().TitleBar == 0 {
+		return nil
+	}
+	return w.Redraw()
 }
 
 // ServerSideDecorations reports whether the compositor draws the title bar.
