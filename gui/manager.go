@@ -445,9 +445,7 @@ func (m *Manager) flush() {
 	var reload []string
 	for _, ev := range in.events {
 		e := m.model.Apply(ev)
-		if e.Reload != "" {
-			reload = append(reload, e.Reload)
-		}
+		reload = append(reload, e.Reload...)
 		if e.Notice != "" {
 			m.notice = e.Notice
 		}

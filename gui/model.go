@@ -282,7 +282,7 @@ func (m *Model) SetDetails(name string, d Details) {
 
 // Effect is what an event asks of the manager beyond the model change.
 type Effect struct {
-	Reload string // read this qube's details again
+	Reload []string // read these qubes' details again
 	Notice string // tell the user, in a sentence
 }
 
@@ -299,9 +299,16 @@ func (m *Model) Apply(ev Event) Effect {
 			if m.rows[name] == nil {
 				m.rows[name] = &Row{Name: name, State: qube.Halted, DiskUsage: -1}
 			}
-			return Effect{Reload: name}
+			return Effect{Reload: []string{name}}
 		case "domain-delete":
 			delete(m.rows, ev.Args["vm"])
+		default:
+			// A global default changed (default_netvm, default_dispvm…):
+			// qubes that use it show a stale "default (x)".
+			kind, detail, _ := strings.Cut(ev.Name, ":")
+			if p, ok := strings.CutPrefix(detail, "default_"); ok && (kind == "property-set" || kind == "property-reset") {
+				return Effect{Reload: m.Names(func(r *Row) bool { return r.Props[p].Default })}
+			}
 		}
 		return Effect{}
 	}
@@ -330,7 +337,7 @@ func (m *Model) Apply(ev Event) Effect {
 	case "property-set":
 		p, ok := r.Props[detail]
 		if !ok {
-			return Effect{Reload: r.Name}
+			return Effect{Reload: []string{r.Name}}
 		}
 		p.Value, p.Default = ev.Args["newvalue"], false
 		if p.Type == qube.TypeVM && p.Value == "None" {
@@ -339,7 +346,7 @@ func (m *Model) Apply(ev Event) Effect {
 		r.Props[detail] = p
 	case "property-reset", "property-del":
 		// The new (default) value is not in the event.
-		return Effect{Reload: r.Name}
+		return Effect{Reload: []string{r.Name}}
 	case "domain-feature-set":
 		if detail == "internal" {
 			v := ev.Args["value"]

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/qube-desktop/qube-desktop/internal/qube"
@@ -37,15 +38,20 @@ func TestModelApply(t *testing.T) {
 		{Event{Subject: "work", Name: "domain-unpaused"}, ColState, "Running", ""},
 		{Event{Subject: "ghost", Name: "domain-start"}, ColState, "Running", ""},
 		{Event{Name: "domain-add", Args: map[string]string{"vm": "new"}}, ColState, "Running", "new"},
+		{Event{Subject: "work", Name: "property-reset:netvm"}, ColNetVM, "none", "work"},
 	}
 	for _, s := range steps {
 		e := m.Apply(s.ev)
 		if got := m.Get("work").Text(s.col); got != s.want {
 			t.Errorf("after %s: %s = %q, want %q", s.ev.Name, s.col, got, s.want)
 		}
-		if e.Reload != s.reload {
+		if strings.Join(e.Reload, " ") != s.reload {
 			t.Errorf("after %s: reload %q, want %q", s.ev.Name, e.Reload, s.reload)
 		}
+	}
+	m.SetDetails("work", Details{Props: map[string]qube.Property{"netvm": prop("netvm", qube.TypeVM, "sys-firewall", true)}})
+	if e := m.Apply(Event{Name: "property-set:default_netvm", Args: map[string]string{"newvalue": "sys-vpn"}}); strings.Join(e.Reload, " ") != "work" {
+		t.Errorf("a new default_netvm reloads %v, want the qubes using the default: [work]", e.Reload)
 	}
 	if n := m.Get("new"); n == nil || n.StateText() != "Halted" {
 		t.Errorf("domain-add: %+v", n)
