@@ -118,7 +118,7 @@ type wlView struct {
 	relX    int // content position relative to the parent's content
 	relY    int
 	sub     *wayland.WlSubsurface
-	frames  []*ownBuffer
+	painter *frame.Painter
 
 	content *wayland.WlSurface
 	cw, ch  int // content size: the agent's, or the compositor's for toplevels
@@ -215,6 +215,7 @@ func (v *wlView) initPopup(p *wlView, s ViewSpec) error {
 	if v.xdg, err = d.g.WmBase.GetXdgSurface(v.surface); err != nil {
 		return err
 	}
+	v.painter = frame.NewPainter(d.g.Shm)
 	v.parent, v.relX, v.relY = p, s.X, s.Y
 	pos, err := v.positioner()
 	if err != nil {
@@ -308,22 +309,7 @@ func (v *wlView) visible() (int, int) {
 // content subsurface covers all of it but the 2-px frame.
 func (v *wlView) paintPopupFrame() error {
 	pw, ph := v.popupSize()
-	fb, err := v.d.frameBuffer(&v.frames, pw, ph)
-	if err != nil {
-		return err
-	}
-	img, err := frame.NewXRGB(fb.mem.Data, pw, ph, 4*pw)
-	if err != nil {
-		return err
-	}
-	frame.Paint(img, frame.Style{Border: PopupBorder, Label: v.d.style.Label}, "")
-	if err := fb.buf.Attach(v.surface); err != nil {
-		return err
-	}
-	if err := v.surface.DamageBuffer(0, 0, int32(pw), int32(ph)); err != nil {
-		return err
-	}
-	return v.surface.Commit()
+	return v.painter.Paint(v.surface, pw, ph, frame.Style{Border: PopupBorder, Label: v.d.style.Label}, "")
 }
 
 // SetBuffer implements View.
@@ -419,13 +405,13 @@ func (v *wlView) Damage(x, y, w, h int) error {
 	return v.content.Commit()
 }
 
-// SetTitle implements View. The self-drawn title bar keeps the title the
-// window was created with (compositor/frame has no way to change it yet).
+// SetTitle implements View: the compositor's title and the self-drawn
+// title bar, if any.
 func (v *wlView) SetTitle(title string) error {
 	if v.top == nil {
 		return nil
 	}
-	return v.top.Toplevel.SetTitle(title)
+	return v.top.SetTitle(title)
 }
 
 // Resize implements View.
@@ -516,67 +502,5 @@ func (v *wlView) Destroy() {
 	_ = v.sub.Destroy()
 	_ = v.content.Destroy()
 	_ = v.surface.Destroy()
-	for _, fb := range v.frames {
-		fb.destroy()
-	}
-	v.frames = nil
-}
-
-// ownBuffer is a buffer the guid paints itself (popup frames).
-type ownBuffer struct {
-	mem  *wayland.Memfd
-	buf  *wayland.Buffer
-	w, h int
-}
-
-func (b *ownBuffer) destroy() {
-	_ = b.buf.Destroy()
-	b.mem.Close()
-}
-
-// frameBuffer returns a released buffer of w×h from list, or a new one;
-// buffers of another size are destroyed once released.
-func (d *WaylandDisplay) frameBuffer(list *[]*ownBuffer, w, h int) (*ownBuffer, error) {
-	kept := (*list)[:0]
-	var found *ownBuffer
-	for _, b := range *list {
-		switch {
-		case b.w == w && b.h == h && found == nil && !b.buf.Busy():
-			found = b
-			kept = append(kept, b)
-		case b.w != w || b.h != h:
-			if b.buf.Busy() {
-				kept = append(kept, b)
-			} else {
-				b.destroy()
-			}
-		default:
-			kept = append(kept, b)
-		}
-	}
-	*list = kept
-	if found != nil {
-		return found, nil
-	}
-	if len(kept) >= 8 {
-		return nil, fmt.Errorf("compositor holds all %d popup frame buffers", len(kept))
-	}
-	mem, err := wayland.NewMemfd("qube-popup-frame", 4*w*h)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := d.g.Shm.CreatePool(int(mem.File.Fd()), int32(4*w*h))
-	if err != nil {
-		mem.Close()
-		return nil, err
-	}
-	buf, err := wayland.NewBuffer(pool, 0, int32(w), int32(h), int32(4*w), wayland.WlShmFormatXrgb8888)
-	_ = pool.Destroy()
-	if err != nil {
-		mem.Close()
-		return nil, err
-	}
-	b := &ownBuffer{mem: mem, buf: buf, w: w, h: h}
-	*list = append(*list, b)
-	return b, nil
+	v.painter.Destroy()
 }
