@@ -89,6 +89,12 @@ func kernelDeb(ctx context.Context, pkg, cacheDir string) (string, func(), error
 	if m, _ := filepath.Glob("/var/cache/apt/archives/" + pkg + "_*.deb"); len(m) > 0 {
 		return m[len(m)-1], func() {}, nil
 	}
+	return downloadDeb(ctx, pkg, cacheDir)
+}
+
+// downloadDeb fetches pkg's .deb with apt-get download into a new
+// directory under cacheDir, which cleanup removes.
+func downloadDeb(ctx context.Context, pkg, cacheDir string) (string, func(), error) {
 	tmp, err := os.MkdirTemp(cacheDir, "download-")
 	if err != nil {
 		return "", nil, err
