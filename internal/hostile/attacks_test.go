@@ -2,6 +2,7 @@ package hostile_test
 
 import (
 	"bytes"
+	"fmt"
 	"image/color"
 	"strings"
 	"testing"
@@ -534,6 +535,36 @@ var attacks = []attack{
 			}
 			e.burst("CREATE+DESTROY pairs", b, 5000)
 			e.stays(0)
+		}},
+
+	{"window-hoard", "issue 8: message floods", bound, "20000 windows created and never destroyed cost bounded memory",
+		func(e *env) {
+			var b []byte
+			for i := range uint32(20000) {
+				b = append(b, msg(guiproto.MsgCreate, 0x10000+i, u32s(0, 0, 10, 10, 0, 0))...)
+			}
+			e.burst("CREATEs", b, 20000)
+			e.stays(0)
+		}},
+	{"title-flood", "issue 8: message floods", bound, "2000 title changes of a shown window in a burst; the last one wins",
+		func(e *env) {
+			e.std(w1, "term")
+			e.shown(1)
+			var b []byte
+			for i := range 2000 {
+				b = append(b, msg(guiproto.MsgWMName, w1, append([]byte(fmt.Sprintf("t%d", i)), make([]byte, 128-len(fmt.Sprintf("t%d", i)))...))...)
+			}
+			e.burst("WMNAMEs", b, 2000)
+			e.titled("[work] t1999")
+		}},
+	{"popup-flood", "issue 8: message floods", bound, "200 menus mapped at once on one window are all framed popups, none a toplevel",
+		func(e *env) {
+			e.std(w1, "term")
+			e.shown(1)
+			for i := range uint32(200) {
+				e.a.window(0x1000+i, win{x: int32(i), y: int32(i), w: 40, h: 30, or: true, transientFor: w1, class: "XTerm", fill: yellow})
+			}
+			e.stays(1)
 		}},
 
 	// Issue 8: title spoofing.
