@@ -283,7 +283,7 @@ func (m *Model) SetDetails(name string, d Details) {
 // Effect is what an event asks of the manager beyond the model change.
 type Effect struct {
 	Reload []string // read these qubes' details again
-	Notice string // tell the user, in a sentence
+	Notice string   // tell the user, in a sentence
 }
 
 // Apply changes the model as an admin.Events event says. Pre-events only
