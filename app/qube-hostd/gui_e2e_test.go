@@ -207,15 +207,15 @@ func TestXtermOnSway(t *testing.T) {
 	checkRedFrame(t, img, frame, false)
 
 	// KWin would colour its title bar with the label's scheme.
-	if findPidOrZero(append(victimPattern("qube-guid"), "-palette\x00/usr/share/color-schemes/Qubered.colors\x00")) == 0 {
+	if findPidOrZero(append(g.victimPattern("qube-guid"), "-palette\x00/usr/share/color-schemes/Qubered.colors\x00")) == 0 {
 		t.Error("qube-guid did not get the red label's -palette")
 	}
 	for _, victim := range []string{"qube-guid", "qube-agent"} {
-		pid := findPid(t, victim)
+		pid := g.findPid(t, victim)
 		syscall.Kill(pid, syscall.SIGKILL)
 		g.waitTitle(t, "")
 		g.waitTitle(t, "[untrusted] xterm")
-		if again := findPid(t, victim); again == pid {
+		if again := g.findPid(t, victim); again == pid {
 			t.Fatalf("%s pid %d was not replaced", victim, pid)
 		}
 		if !strings.Contains(g.log.String(), victim+" of untrusted ended") {
@@ -227,7 +227,7 @@ func TestXtermOnSway(t *testing.T) {
 	g.waitTitle(t, "")
 	g.waitNoFrame(t)
 	g.expectLifecycle(t, "untrusted")
-	if pid := findPidOrZero(victimPattern("qube-guid")); pid != 0 {
+	if pid := findPidOrZero(g.victimPattern("qube-guid")); pid != 0 {
 		t.Errorf("qube-guid (pid %d) still runs after shutdown", pid)
 	}
 }
@@ -324,20 +324,21 @@ func swayTitles(tree string) map[string]string {
 	return out
 }
 
-// victimPattern is how a GUI process of untrusted shows in /proc: the
-// guid by its flags, the agent by the memfd it runs from.
-func victimPattern(name string) []string {
+// victimPattern is how a GUI process of this daemon's untrusted shows in
+// /proc: the guid by its flags and socket, the agent by the memfd it runs
+// from.
+func (g *gui) victimPattern(name string) []string {
 	if name == "qube-guid" {
-		return []string{"qube-guid", "-qube\x00untrusted\x00"}
+		return []string{"qube-guid", "-qube\x00untrusted\x00", "-socket\x00" + filepath.Dir(g.sock) + "/gui/untrusted."}
 	}
 	return []string{"/proc/self/fd/5\x00-transport\x00unix\x00-listen-fd"}
 }
 
-func findPid(t *testing.T, name string) int {
+func (g *gui) findPid(t *testing.T, name string) int {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if pid := findPidOrZero(victimPattern(name)); pid != 0 {
+		if pid := findPidOrZero(g.victimPattern(name)); pid != 0 {
 			return pid
 		}
 		if time.Now().After(deadline) {
