@@ -137,7 +137,7 @@ func checkTrusted(t *testing.T, m Message, l Limits) {
 			bad()
 		}
 		for _, r := range s {
-			if r < 0x20 || r == 0x7f || (!allowUTF8 && r > 0x7e) || r >= 0x100000 {
+			if r < 0x20 || r == 0x7f || (!allowUTF8 && r > 0x7e) || r >= 0x100000 || isBidiControl(r) {
 				bad()
 			}
 		}

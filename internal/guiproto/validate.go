@@ -3,6 +3,7 @@ package guiproto
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 )
 
 // The one Validate per agent message. Each applies the reference daemon's
@@ -230,25 +231,42 @@ func cString(b []byte) []byte {
 
 // sanitize applies spec §3.5 to a string from the agent: printable ASCII
 // stays, and with allowUTF8 so do well-formed UTF-8 sequences; every other
-// byte becomes '_'.
+// byte becomes '_'. A bidirectional control becomes one '_': it would let
+// a qube reorder the "[qube]" prefix the guid puts before a title.
 func sanitize(b []byte, allowUTF8 bool) string {
-	out := bytes.Clone(b)
-	for i := 0; i < len(out); {
-		c := out[i]
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
 		if c >= 0x20 && c <= 0x7e {
+			out = append(out, c)
 			i++
 			continue
 		}
 		if allowUTF8 {
-			if n := utf8SeqLen(out[i:]); n > 0 {
+			if n := utf8SeqLen(b[i:]); n > 0 {
+				if r, _ := utf8.DecodeRune(b[i : i+n]); isBidiControl(r) {
+					out = append(out, '_')
+				} else {
+					out = append(out, b[i:i+n]...)
+				}
 				i += n
 				continue
 			}
 		}
-		out[i] = '_'
+		out = append(out, '_')
 		i++
 	}
 	return string(out)
+}
+
+// isBidiControl reports the explicit bidirectional formatting characters:
+// embeddings and overrides, isolates, and the implicit marks.
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // utf8SeqLen returns the length of the well-formed multi-byte UTF-8

@@ -233,6 +233,21 @@ func TestRuleTitleSanitization(t *testing.T) {
 	}
 }
 
+// TestRuleTitleBidiControlsReplaced: with UTF-8 titles allowed, each
+// bidirectional control becomes one '_' so a qube cannot reorder how the
+// "[qube]" prefix shows.
+func TestRuleTitleBidiControlsReplaced(t *testing.T) {
+	for _, r := range []rune{0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x061c} {
+		in := "a" + string(r) + "b"
+		expectMsg(t, wmname(in), v18, Limits{AllowUTF8Titles: true}, WMName{Title: "a_b"})
+		// Without UTF-8 every byte of it is replaced, as any non-ASCII.
+		expectMsg(t, wmname(in), v18, Limits{}, WMName{Title: "a" + strings.Repeat("_", len(string(r))) + "b"})
+	}
+	expectMsg(t, wmname("evil\u202etxt.exe"), v18, Limits{AllowUTF8Titles: true}, WMName{Title: "evil_txt.exe"})
+	expectMsg(t, wmname("caf\u00e9 \u2066x\u2069\u200d"), v18, Limits{AllowUTF8Titles: true},
+		WMName{Title: "caf\u00e9 _x_\u200d"}) // a joiner is no bidi control
+}
+
 func wmclass(class, name string) []byte {
 	b := make([]byte, 128)
 	copy(b, class)
