@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/qube-desktop/qube-desktop/internal/clipboard"
@@ -259,4 +262,81 @@ func agentData(rng *rand.Rand, qube string, now uint32) []byte {
 		return append([]byte(tag), bytes.Repeat([]byte{'o'}, guiproto.MinClipboardBuffer)...)
 	}
 	return append([]byte(tag), bytes.Repeat([]byte{'d'}, rng.IntN(200))...)
+}
+
+// TestClipboardConcurrentDaemons runs three qubes' daemons at once, each
+// with its own Store on the shared directory, copying and pasting as fast
+// as they can: the shared lock must still let each copy be pasted at most
+// once, never back into its source, never against the policy.
+func TestClipboardConcurrentDaemons(t *testing.T) {
+	dir := t.TempDir()
+	pdir := filepath.Join(dir, "policy")
+	if err := os.Mkdir(pdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pdir, "30-hostile.policy"), []byte(clipboardPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	decider := policy.ClipboardPaste{Dir: pdir, Qubes: func(string) (policy.Qube, error) { return policy.Qube{Type: "AppVM"}, nil }}
+	var (
+		clock     atomic.Uint32 // X time, shared as the X server's
+		mu        sync.Mutex
+		delivered = map[string]string{} // copied data → the qube it reached
+		wg        sync.WaitGroup
+	)
+	clock.Store(1000)
+	errs := make(chan error, 3)
+	for _, name := range []string{"work", "personal", "vault"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := clipboard.Open(filepath.Join(dir, "clip"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := range 100 {
+				data := fmt.Appendf(nil, "%s#%d", name, i)
+				if _, err := s.Copy(name, clock.Add(1), data, clipboard.Limits{}); err != nil && !errors.Is(err, clipboard.ErrStale) {
+					errs <- err
+					return
+				}
+				res, err := s.Paste(name, clock.Add(1), clipboard.Limits{}, decider)
+				if err != nil {
+					_, same := errors.AsType[*clipboard.SameQubeError](err)
+					_, denied := errors.AsType[*clipboard.DeniedError](err)
+					if !same && !denied && !errors.Is(err, clipboard.ErrStale) && !errors.Is(err, clipboard.ErrEmpty) {
+						errs <- err
+						return
+					}
+					continue // nothing delivered
+				}
+				source, _, _ := strings.Cut(string(res.Data), "#")
+				mu.Lock()
+				prev, twice := delivered[string(res.Data)]
+				delivered[string(res.Data)] = name
+				mu.Unlock()
+				switch {
+				case twice:
+					errs <- fmt.Errorf("%q pasted into %s and %s", res.Data, prev, name)
+				case source != res.Source || source == name:
+					errs <- fmt.Errorf("%q from %s (says the store) pasted into %s", res.Data, res.Source, name)
+				case !policyAllows(source, name):
+					errs <- fmt.Errorf("%q pasted into %s against the policy", res.Data, name)
+				default:
+					continue
+				}
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("%d copies delivered across three concurrent daemons", len(delivered))
+	if len(delivered) == 0 {
+		t.Fatal("no paste ever succeeded: the test exercised nothing")
+	}
 }
