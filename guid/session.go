@@ -252,7 +252,7 @@ func (s *Session) apply(u guiproto.Untrusted, h guiproto.Header, w *window) erro
 		if err != nil {
 			return err
 		}
-		w.title = stripBidi(m.Title)
+		w.title = m.Title // sanitized, bidi controls included, by guiproto
 		if w.view != nil {
 			return s.viewErr(w, w.view.SetTitle(s.title(w)))
 		}
@@ -327,18 +327,6 @@ func (s *Session) appID(w *window) string {
 		}
 		return '_'
 	}, w.class)
-}
-
-// stripBidi replaces bidirectional controls with '_': with UTF-8 titles
-// allowed they would let a qube reorder the "[qube]" prefix visually.
-func stripBidi(t string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-			return '_'
-		}
-		return r
-	}, t)
 }
 
 func (s *Session) mapWindow(w *window, m guiproto.MapInfo) error {
