@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -43,12 +44,12 @@ func init() {
 			func(m *Manager, r *Row) { m.lifecycle(r.Name, "Starting", "start", m.backend.Start) }},
 		{"Shutdown", theme.IconNameMediaStop, selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
 			func(m *Manager, r *Row) {
-				m.lifecycle(r.Name, "Shutting down", "shut down", noWait(m.backend.Shutdown))
+				m.shutdown(r.Name, false)
 			}},
 		{"Restart", theme.IconNameMediaReplay, selected(func(r *Row) bool { return r.State == qube.Running && r.Transition == "" }),
 			func(m *Manager, r *Row) {
 				m.lifecycle(r.Name, "Restarting", "restart", func(ctx context.Context, name string) error {
-					if err := m.backend.Shutdown(ctx, name, true); err != nil {
+					if err := m.backend.Shutdown(ctx, name, ShutdownOptions{Wait: true}); err != nil {
 						return err
 					}
 					return m.backend.Start(ctx, name)
@@ -76,8 +77,30 @@ func init() {
 	}
 }
 
-func noWait(f func(context.Context, string, bool) error) func(context.Context, string) error {
-	return func(ctx context.Context, name string) error { return f(ctx, name, false) }
+// shutdown halts a qube; when qubes depend on it, it asks whether to force.
+func (m *Manager) shutdown(name string, force bool) {
+	doing := "Shutting down"
+	if force {
+		doing = "Forcing the shutdown of"
+	}
+	m.do(fmt.Sprintf("%s %s…", doing, name), func(ctx context.Context) error {
+		return m.backend.Shutdown(ctx, name, ShutdownOptions{Force: force})
+	}, func(err error) {
+		switch {
+		case err == nil:
+		case !force && errors.Is(err, ErrInUse):
+			msg := sentence(err.Error()) + " Shut it down anyway? The qubes that use it lose their network."
+			d := dialog.NewConfirm("Shut down "+name+"?", msg, func(yes bool) {
+				if yes {
+					m.shutdown(name, true)
+				}
+			}, m.win)
+			d.SetConfirmText("Force shutdown")
+			d.Show()
+		default:
+			m.showError("Could not shut down "+name, err)
+		}
+	})
 }
 
 // runAction runs an action by title if it applies to the selection.

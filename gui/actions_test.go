@@ -65,3 +65,25 @@ func TestCloneAndRunDialogs(t *testing.T) {
 		t.Errorf("call %q", got)
 	}
 }
+
+func TestShutdownInUseOffersForce(t *testing.T) {
+	h := newHarness(t, sampleQubes(3), winSize)
+	h.b.fail["Shutdown"] = inUse("There are other VMs connected to this VM: work")
+	h.m.selectName("sys-net")
+	test.Tap(h.m.buttons["Shutdown"])
+	h.ui.until(t, "the question", func() bool { return h.w.Canvas().Overlays().Top() != nil })
+	want := "There are other VMs connected to this VM: work. Shut it down anyway? The qubes that use it lose their network."
+	if !shows(h.overlay(), want) {
+		t.Fatalf("dialog shows %v", texts(h.overlay()))
+	}
+	test.Tap(tappable(h.overlay(), "Force shutdown"))
+	h.ui.until(t, "forced shutdown", func() bool { return len(h.b.Calls()) == 2 })
+	if got := h.b.Calls(); !slices.Equal(got, []string{"Shutdown sys-net wait=false", "ForceShutdown sys-net wait=false"}) {
+		t.Errorf("calls %v", got)
+	}
+}
+
+type inUse string
+
+func (e inUse) Error() string        { return string(e) }
+func (e inUse) Is(target error) bool { return target == ErrInUse }

@@ -6,6 +6,7 @@ package gui
 
 import (
 	"context"
+	"errors"
 
 	"github.com/qube-desktop/qube-desktop/internal/qube"
 )
@@ -31,8 +32,9 @@ type Backend interface {
 	Stats(ctx context.Context, handle func(Stat)) error
 
 	Start(ctx context.Context, name string) error
-	// Shutdown asks the qube to halt; with wait it returns once it has.
-	Shutdown(ctx context.Context, name string, wait bool) error
+	// Shutdown asks the qube to halt. It fails with an error matching
+	// ErrInUse when other qubes depend on it, unless forced.
+	Shutdown(ctx context.Context, name string, o ShutdownOptions) error
 	Kill(ctx context.Context, name string) error
 	Pause(ctx context.Context, name string) error
 	Unpause(ctx context.Context, name string) error
@@ -51,6 +53,16 @@ type Backend interface {
 	Clone(ctx context.Context, src, dst string) error
 	Remove(ctx context.Context, name string) error
 }
+
+// ShutdownOptions are admin.vm.Shutdown's arguments.
+type ShutdownOptions struct {
+	Force bool // shut down even if other qubes use it (they lose their network)
+	Wait  bool // return only once the qube has halted
+}
+
+// ErrInUse is matched (errors.Is) by a refusal because other qubes use the
+// qube, which a forced shutdown overrides.
+var ErrInUse = errors.New("the qube is in use by other qubes")
 
 // Details is a qube's data beyond admin.vm.List.
 type Details struct {

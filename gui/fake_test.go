@@ -130,8 +130,11 @@ func (f *fakeBackend) Stats(ctx context.Context, handle func(Stat)) error {
 }
 
 func (f *fakeBackend) Start(_ context.Context, n string) error { return f.record("Start %s", n) }
-func (f *fakeBackend) Shutdown(_ context.Context, n string, wait bool) error {
-	return f.record("Shutdown %s wait=%v", n, wait)
+func (f *fakeBackend) Shutdown(_ context.Context, n string, o ShutdownOptions) error {
+	if o.Force {
+		return f.record("ForceShutdown %s wait=%v", n, o.Wait)
+	}
+	return f.record("Shutdown %s wait=%v", n, o.Wait)
 }
 func (f *fakeBackend) Kill(_ context.Context, n string) error    { return f.record("Kill %s", n) }
 func (f *fakeBackend) Pause(_ context.Context, n string) error   { return f.record("Pause %s", n) }

@@ -29,6 +29,11 @@ func (d daemonError) Error() string {
 
 func (d daemonError) Unwrap() error { return d.e }
 
+// Is lets the manager recognise a refusal it can offer to override.
+func (d daemonError) Is(target error) bool {
+	return target == gui.ErrInUse && errors.Is(d.e, adminapi.ErrVMInUse)
+}
+
 func human(err error) error {
 	var e *adminapi.Error
 	if errors.As(err, &e) {
@@ -124,8 +129,8 @@ func (b backend) Stats(ctx context.Context, handle func(gui.Stat)) error {
 }
 
 func (b backend) Start(ctx context.Context, n string) error { return human(b.c.Start(ctx, n)) }
-func (b backend) Shutdown(ctx context.Context, n string, wait bool) error {
-	return human(b.c.Shutdown(ctx, n, adminapi.ShutdownOptions{Wait: wait}))
+func (b backend) Shutdown(ctx context.Context, n string, o gui.ShutdownOptions) error {
+	return human(b.c.Shutdown(ctx, n, adminapi.ShutdownOptions{Force: o.Force, Wait: o.Wait}))
 }
 func (b backend) Kill(ctx context.Context, n string) error    { return human(b.c.Kill(ctx, n)) }
 func (b backend) Pause(ctx context.Context, n string) error   { return human(b.c.Pause(ctx, n)) }
