@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,14 +28,16 @@ const (
 
 // guestScript starts the qube's X server and client, then the agent on
 // its virtio transport, which waits for the host to connect to qubes.gui.
-const guestScript = `
-Xvfb :0 -nolisten tcp -noreset -screen 0 ` + "640x480x24" + ` &
+// The agent needs a display when it starts, so the script waits up to 30 s
+// for the X socket.
+var guestScript = fmt.Sprintf(`
+Xvfb :0 -nolisten tcp -noreset -screen 0 %dx%dx24 &
 i=0; while [ ! -S /tmp/.X11-unix/X0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 echo "GUEST-X-READY uptime=$(cut -d' ' -f1 /proc/uptime)"
-/bin/xpattern -display :0 -width 96 -height 64 &
+/bin/xpattern -display :0 -width %d -height %d &
 /bin/qube-agent -transport virtio -display :0
 echo "GUEST: qube-agent exited with status $?"
-`
+`, screenW, screenH, winW, winH)
 
 // guest is a built image, ready to boot any number of times.
 type guest struct {
@@ -189,10 +192,7 @@ func (v *vm) playDaemon(tb testing.TB) bootTimes {
 // checkWindow reads the agent's messages until the test client's window
 // has been created, titled, dumped and shown, and its pixels in the region
 // file equal Pattern.
-func checkWindow(conn interface {
-	Read([]byte) (int, error)
-	Write([]byte) (int, error)
-}, v guiproto.Version, region *os.File) error {
+func checkWindow(conn io.ReadWriter, v guiproto.Version, region *os.File) error {
 	limits := guiproto.Limits{RegionSize: regionSize}
 	var (
 		win          uint32 // the test client's window, once created
