@@ -24,6 +24,7 @@ const (
 	screenW, screenH = 640, 480
 	winW, winH       = 96, 64
 	regionSize       = 16 << 20
+	bootLimit        = 3 * time.Minute
 )
 
 // guestScript starts the qube's X server and client, then the agent on
@@ -166,7 +167,10 @@ type bootTimes struct {
 // page-aligned offset the agent announced.
 func (v *vm) playDaemon(tb testing.TB) bootTimes {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	// Generous bounds: a boot takes 10-60 s under TCG on a loaded 2-core
+	// machine (docs/benchmarks.md); they only keep a hung guest from
+	// holding the test until go test's own timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), bootLimit)
 	defer cancel()
 	var t bootTimes
 	conn, err := transport.Dial(ctx, v.socket)
@@ -175,7 +179,7 @@ func (v *vm) playDaemon(tb testing.TB) bootTimes {
 	}
 	defer conn.Close()
 	t.connected = time.Since(v.start)
-	conn.SetDeadline(time.Now().Add(75 * time.Second))
+	conn.SetDeadline(time.Now().Add(bootLimit))
 	ver, err := guiproto.DaemonHandshake(conn, guiproto.ProtocolVersion, guiproto.NewXConf(screenW, screenH, 24))
 	if err != nil {
 		tb.Fatalf("handshake with the agent in the guest: %v", err)
