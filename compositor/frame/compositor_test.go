@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qube-desktop/qube-desktop/assets/colorschemes"
 	"github.com/qube-desktop/qube-desktop/compositor/frame"
 	"github.com/qube-desktop/qube-desktop/compositor/wayland"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
@@ -26,6 +27,11 @@ func contentPixel(x, y int) color.RGBA {
 // showWindow opens a framed toplevel whose content comes from a memfd
 // wl_shm pool, as the guid does with a qube's shared region.
 func showWindow(t *testing.T, comp *testenv.Compositor) (*wayland.Client, *frame.Window) {
+	return showWindowPalette(t, comp, "")
+}
+
+// showWindowPalette is showWindow with a KDE colour scheme for KWin.
+func showWindowPalette(t *testing.T, comp *testenv.Compositor, palette string) (*wayland.Client, *frame.Window) {
 	c, err := wayland.Connect(comp.SocketPath())
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +44,7 @@ func showWindow(t *testing.T, comp *testenv.Compositor) (*wayland.Client, *frame
 	style := frame.Style{Border: 4, TitleBar: 18, Label: red}
 	w, err := frame.NewWindow(g, frame.Options{
 		Style: style, Title: frame.Title("work", "test window"), AppID: "qube-work.test",
-		Palette: "QubesRed", ContentW: contentW, ContentH: contentH,
+		Palette: palette, ContentW: contentW, ContentH: contentH,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +284,42 @@ func TestFramedWindowOnKWin(t *testing.T) {
 	c, w := showWindow(t, comp)
 	img, at := findContent(t, comp, c)
 	checkWindow(t, img, at, w.Style())
+}
+
+// TestKWinTitleBarInLabelColour: with the label's colour scheme as its
+// decoration palette, KWin draws its own title bar in the label colour.
+func TestKWinTitleBarInLabelColour(t *testing.T) {
+	comp := testenv.StartKWin(t, 800, 600)
+	scheme, err := colorschemes.Install(t.TempDir(), "qubes-red")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The share of label-coloured pixels in the 16 rows above the frame.
+	barRed := func(palette string) float64 {
+		c, w := showWindowPalette(t, comp, palette)
+		defer w.Destroy()
+		img, at := findContent(t, comp, c)
+		if !w.ServerSideDecorations() {
+			t.Fatal("KWin did not decorate the window")
+		}
+		top := at.Y - w.Style().Border
+		var n, total int
+		for y := top - 16; y < top; y++ {
+			for x := at.X; x < at.X+contentW; x++ {
+				total++
+				if rgb(img.At(x, y)) == red {
+					n++
+				}
+			}
+		}
+		return float64(n) / float64(total)
+	}
+	if got := barRed(""); got > 0.1 {
+		t.Fatalf("without a palette %.0f%% of KWin's title bar is the label colour: the test cannot tell", 100*got)
+	}
+	if got := barRed(scheme); got < 0.6 {
+		t.Errorf("with palette %s only %.0f%% of KWin's title bar is the label colour", scheme, 100*got)
+	}
 }
 
 // collectTitles maps app_id to name for every view in a sway tree.
