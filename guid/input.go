@@ -42,6 +42,7 @@ type seat struct {
 	kbdView    *wlView
 	mods       uint32
 	keys       [32]byte // X keycodes held down
+	hk         hotkeys  // secure copy and paste (clipboard_input.go)
 }
 
 func (d *WaylandDisplay) bindSeat() error {
@@ -212,12 +213,9 @@ func (s *seat) scroll(axis wayland.WlPointerAxis, n int) {
 
 func (s *seat) keyboardHandlers() {
 	k := s.kbd
-	k.OnKeymap = func(ev wayland.WlKeyboardKeymapEvent) {
-		// The qube has its own keymap; only evdev codes cross.
-		if ev.Fd != nil {
-			ev.Fd.Close()
-		}
-	}
+	// The qube has its own keymap; only evdev codes cross. The guid reads
+	// the compositor's to find the keys of its hotkeys.
+	k.OnKeymap = s.setKeymap
 	k.OnEnter = func(ev wayland.WlKeyboardEnterEvent) {
 		ref, ok := s.d.surfaces[ev.Surface]
 		if !ok {
@@ -228,6 +226,7 @@ func (s *seat) keyboardHandlers() {
 		for i := 0; i+4 <= len(ev.Keys); i += 4 {
 			s.setKey(binary.LittleEndian.Uint32(ev.Keys[i:]), true)
 		}
+		s.hk.hideSwallowed(&s.keys)
 		// KEYMAP_NOTIFY first: the qube releases keys it believes are down.
 		s.input(ref.v, guiproto.KeymapNotify{Keys: s.keys})
 		s.input(ref.v, guiproto.Focus{Event: guiproto.FocusIn, Detail: notifyNonlinear})
@@ -250,6 +249,9 @@ func (s *seat) keyboardHandlers() {
 			return
 		}
 		pressed := ev.State == wayland.WlKeyboardKeyStatePressed
+		if s.hotkey(v, ev, pressed) {
+			return // neither half of a hotkey reaches the qube
+		}
 		event := uint32(guiproto.KeyRelease)
 		if pressed {
 			event = guiproto.KeyPress

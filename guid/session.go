@@ -15,6 +15,7 @@ import (
 	"log"
 	"strings"
 
+	"github.com/qube-desktop/qube-desktop/internal/clipboard"
 	"github.com/qube-desktop/qube-desktop/internal/guiproto"
 )
 
@@ -24,6 +25,8 @@ type Config struct {
 	AllowFullscreen bool   // gui-allow-fullscreen: otherwise fullscreen becomes maximize
 	AllowUTF8Titles bool   // gui-allow-utf8-titles
 	MaxClipboard    int    // per-qube clipboard limit; 0 for the default
+	// Clipboard is secure copy and paste (clipboard.go); nil turns them off.
+	Clipboard *Clipboard
 }
 
 // ViewSpec describes a view the Session asks the Display for.
@@ -105,6 +108,8 @@ type Session struct {
 	warned  bool   // the 90 % warning is logged once per session
 	ended   bool
 	notes   int // log lines about the agent's messages so far
+	// clip is the outstanding copy hotkey, if any.
+	clip clipboard.Request
 }
 
 // maxNotes bounds what one session logs about dropped messages, so an agent
@@ -241,12 +246,7 @@ func (s *Session) apply(u guiproto.Untrusted, h guiproto.Header, w *window) erro
 		}
 		return s.viewErr(w, w.view.Damage(int(x0), int(y0), int(x1-x0), int(y1-y0)))
 	case guiproto.UntrustedClipboardData:
-		_, err := u.Validate(s.limits)
-		if err != nil {
-			return err
-		}
-		// The daemon never asks (no hotkeys yet): unrequested data is discarded.
-		s.note("discarded unrequested clipboard data")
+		return s.clipboardData(u, h) // clipboard.go
 	case guiproto.UntrustedWMName:
 		m, err := u.Validate(s.limits)
 		if err != nil {
