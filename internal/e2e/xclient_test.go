@@ -111,11 +111,11 @@ func (x *xclient) command(f []string, line string) error {
 	win := x.wins[arg(1)]
 	switch f[0] {
 	case "window", "menu":
-		i := 2
+		i, parent := 2, xproto.Window(0)
 		if f[0] == "menu" {
-			i = 3
+			i, parent = 3, x.wins[arg(2)]
 		}
-		w, err := x.create(arg(1), arg(i), arg(i+1), arg(i+2), arg(i+3), f[0] == "menu", x.wins[arg(2)])
+		w, err := x.create(arg(1), arg(i), arg(i+1), arg(i+2), arg(i+3), f[0] == "menu", parent)
 		if err != nil {
 			return err
 		}
