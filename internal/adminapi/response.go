@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // DecodeResponse decodes a complete non-stream response: the body of a
@@ -55,6 +56,10 @@ func WriteOK(w io.Writer, body []byte) error {
 // WriteException writes an exception answer the way qubesd 4.4 does: class,
 // empty traceback, the formatted message, each NUL-terminated.
 func WriteException(w io.Writer, class, message string) error {
+	// A NUL would end the field early and corrupt the framing; messages
+	// often quote what the client sent.
+	class = strings.ReplaceAll(class, "\x00", `\x00`)
+	message = strings.ReplaceAll(message, "\x00", `\x00`)
 	b := make([]byte, 0, len(class)+len(message)+5)
 	b = append(b, '2', 0)
 	b = append(b, class...)

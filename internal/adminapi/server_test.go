@@ -1,6 +1,7 @@
 package adminapi_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -131,5 +132,22 @@ func TestServeConn(t *testing.T) {
 	}
 	if framing != 2 || tooLong != 1 || other != 1 { // other: the Start handler's error
 		t.Errorf("ServeConn errors %v", serveErrs)
+	}
+}
+
+// A message quoting a client's NUL byte must not end its field early.
+func TestWriteExceptionEscapesNUL(t *testing.T) {
+	var b bytes.Buffer
+	if err := adminapi.WriteException(&b, "QubesValueError", "Invalid colour '\x00', want 0xRRGGBB"); err != nil {
+		t.Fatal(err)
+	}
+	want := "2\x00QubesValueError\x00\x00Invalid colour '\\x00', want 0xRRGGBB\x00"
+	if b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+	_, err := adminapi.DecodeResponse("admin.label.Create", b.Bytes())
+	var e *adminapi.Error
+	if !errors.As(err, &e) || e.Message != `Invalid colour '\x00', want 0xRRGGBB` {
+		t.Fatalf("decoded %v", err)
 	}
 }
