@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/qube-desktop/qube-desktop/assets/colorschemes"
 	"github.com/qube-desktop/qube-desktop/compositor/frame"
 	"github.com/qube-desktop/qube-desktop/compositor/wayland"
 	"github.com/qube-desktop/qube-desktop/internal/guiproto"
@@ -56,7 +57,7 @@ type DisplayOptions struct {
 	Label    color.RGBA
 	Border   int    // frame width of toplevels
 	TitleBar int    // height of the self-drawn title bar
-	Palette  string // KDE colour scheme for KWin's title bar, "" for none
+	Palette  string // KDE colour scheme for KWin's title bar, "" for the label's
 }
 
 // NewWaylandDisplay binds the globals it needs on c and makes the wl_shm
@@ -70,9 +71,16 @@ func NewWaylandDisplay(c *wayland.Client, regionFd int, regionSize int, o Displa
 	if err != nil {
 		return nil, err
 	}
+	palette := o.Palette
+	if palette == "" && g.Palette != nil {
+		// KWin reads a scheme by absolute path: give it the label's.
+		if palette, err = colorschemes.InstallRuntime(o.Label); err != nil {
+			return nil, fmt.Errorf("KWin title-bar colours: %w", err)
+		}
+	}
 	d := &WaylandDisplay{
 		c: c, g: g, style: frame.Style{Border: o.Border, TitleBar: o.TitleBar, Label: o.Label},
-		palette: o.Palette, outW: 1920, outH: 1080, surfaces: map[*wayland.WlSurface]surfaceRef{},
+		palette: palette, outW: 1920, outH: 1080, surfaces: map[*wayland.WlSurface]surfaceRef{},
 		stopped: make(chan struct{}),
 	}
 	if d.pool, err = g.Shm.CreatePool(regionFd, int32(regionSize)); err != nil {
