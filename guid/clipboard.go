@@ -85,7 +85,6 @@ func (s *Session) clipboardData(u guiproto.UntrustedClipboardData, h guiproto.He
 		return err
 	default:
 		res, err = c.Store.Copy(s.cfg.Qube, t, m.Data, s.clipLimits())
-		clear(m.Data)
 	}
 	n, show := clipboard.CopyNotification(res, err)
 	switch {
@@ -112,9 +111,8 @@ func (s *Session) SecurePaste(window, t uint32) {
 			err = fmt.Errorf("secure paste: %d bytes exceed the %d an agent of protocol %s accepts; global clipboard wiped",
 				len(res.Data), guiproto.MaxClipboardLegacy, s.version)
 		} else {
-			s.send(window, guiproto.ClipboardData{Data: res.Data}) // encoded into its own buffer
+			s.send(window, guiproto.ClipboardData{Data: res.Data})
 		}
-		clear(res.Data)
 	}
 	n, show := clipboard.PasteNotification(res, err)
 	switch {
