@@ -54,6 +54,7 @@ type Manager struct {
 	ops      []string // what each running operation is doing, oldest first
 	conn     string   // connection state for the status bar
 	notice   string   // last event worth telling, e.g. a failed start
+	settings string   // qube whose settings open once the first load is in
 
 	ctx   context.Context
 	ui    func(func()) // runs a function on the UI goroutine; see SetUIRunner
@@ -73,6 +74,7 @@ type inbox struct {
 	disks   map[string]int64
 	list    []qube.Qube
 	listed  bool
+	loaded  bool // the list and every qube's details are in
 }
 
 // New builds the manager for a window. prefs keeps window size and sort
@@ -311,6 +313,12 @@ func (m *Manager) Run(ctx context.Context) {
 	go m.follow(ctx, func(ctx context.Context) error { return m.backend.Stats(ctx, m.postStat) }, false)
 }
 
+// ShowSettingsOnLoad opens a qube's settings dialog, with the qube
+// selected, once the qubes and their details are loaded (the dialog's
+// template and netvm choices come from them), as `qube-manager -settings
+// NAME` does for the tray. Call it before Run.
+func (m *Manager) ShowSettingsOnLoad(name string) { m.settings = name }
+
 // How long the manager waits before reconnecting; the delay doubles up to
 // maxReconnectDelay while qubesd stays away.
 const reconnectDelay, maxReconnectDelay = time.Second, 8 * time.Second
@@ -378,6 +386,7 @@ func (m *Manager) load() {
 		names[i] = q.Name
 	}
 	m.loadDetails(names)
+	m.post(func(in *inbox) { in.loaded = true })
 	m.loadDisks(names)
 }
 
@@ -462,6 +471,12 @@ func (m *Manager) flush() {
 		}
 	}
 	m.refilter()
+	if in.loaded && m.settings != "" {
+		name := m.settings
+		m.settings = ""
+		m.selectName(name)
+		m.showSettings(name)
+	}
 	if len(reload) > 0 {
 		slices.Sort(reload)
 		reload = slices.Compact(reload)
