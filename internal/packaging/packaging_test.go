@@ -82,9 +82,13 @@ func TestFlakeBuildsEveryBinary(t *testing.T) {
 	}
 }
 
-// TestDesktopMetadata checks what the KDE menu shows: name, icon, categories.
+// TestDesktopMetadata checks what the KDE menu shows: name, icon,
+// categories, and the window class that ties the window to its entry.
 func TestDesktopMetadata(t *testing.T) {
-	toml := read(t, "FyneApp.toml")
+	// `fyne package` reads FyneApp.toml from the main package's folder and
+	// takes the icon path relative to it.
+	const src = "app/qube-manager"
+	toml := read(t, filepath.Join(src, "FyneApp.toml"))
 	for _, want := range []string{`Name = "Qube Manager"`, `Categories = ["System", "Security"]`, `ID = "org.qubedesktop.QubeManager"`} {
 		if !strings.Contains(toml, want) {
 			t.Errorf("FyneApp.toml lacks %s", want)
@@ -94,11 +98,14 @@ func TestDesktopMetadata(t *testing.T) {
 	if icon == nil {
 		t.Fatal("FyneApp.toml names no icon")
 	}
-	if _, err := os.Stat(filepath.Join(root, icon[1])); err != nil {
+	if _, err := os.Stat(filepath.Join(root, src, icon[1])); err != nil {
 		t.Errorf("FyneApp.toml icon: %v", err)
 	}
 	desktop := read(t, "assets/org.qubedesktop.QubeManager.desktop")
-	for _, want := range []string{"\nName=Qube Manager\n", "\nCategories=System;Security;\n", "\nExec=qube-manager\n", "\nIcon=org.qubedesktop.QubeManager\n"} {
+	for _, want := range []string{"\nName=Qube Manager\n", "\nCategories=System;Security;\n", "\nExec=qube-manager\n", "\nIcon=org.qubedesktop.QubeManager\n",
+		// GLFW names the X11 window class after the window title (Fyne sets no
+		// class hint); app/qube-manager's KWin test reads the real WM_CLASS.
+		"\nStartupWMClass=Qube Manager\n"} {
 		if !strings.Contains(desktop, want) {
 			t.Errorf("desktop entry lacks %q", strings.TrimSpace(want))
 		}
