@@ -30,6 +30,9 @@ func (v *vm) showOnSway(t *testing.T) {
 	}
 	cmd := exec.Command(bin, "-qube", "vmtest", "-label", "red", "-socket", v.socket, "-region", v.region.Name(),
 		"-display", comp.SocketPath(), "-border", "2", "-titlebar", "20")
+	// Its own runtime dir, as in a user session: the guid keeps the global
+	// clipboard there.
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir())
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
