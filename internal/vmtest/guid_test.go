@@ -20,8 +20,9 @@ var labelRed = color.RGBA{0xcc, 0x00, 0x00, 0xff}
 
 // showOnSway connects the real qube-guid to the guest's agent, with the
 // region file as its shared region, and finds the guest window's pixels
-// on sway's screen inside a frame of the label colour. (On weston the
-// guid shows this window's frame but leaves its content white; reported.)
+// on sway's screen inside a frame of the label colour. (Sway, because on
+// weston 10 the guid showed this window's frame with white content when
+// this test was written.)
 func (v *vm) showOnSway(t *testing.T) {
 	comp := testenv.StartSway(t, 800, 600)
 	bin := filepath.Join(t.TempDir(), "qube-guid")
