@@ -2,18 +2,68 @@ package hostd
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
-// BenchmarkVMList is one admin.vm.List over the socket with 100 qubes.
-func BenchmarkVMList(b *testing.B) {
+// daemonWithQubes starts a daemon serving one template and n-1 AppVMs
+// based on it, named q0, q1, ...
+func daemonWithQubes(b *testing.B, n int) *testDaemon {
 	d := startDaemon(b, failingDriver(b))
 	d.mustCall(b, "admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black")
-	for i := range 99 {
+	for i := range n - 1 {
 		d.mustCall(b, "admin.vm.Create.AppVM", "tpl", "dom0", fmt.Sprintf("name=q%d label=red", i))
 	}
+	return d
+}
+
+// BenchmarkVMList is one admin.vm.List over the socket with 100 qubes.
+func BenchmarkVMList(b *testing.B) {
+	d := daemonWithQubes(b, 100)
 	for b.Loop() {
 		d.mustCall(b, "admin.vm.List", "", "dom0", "")
+	}
+}
+
+// BenchmarkVMList1000 is one admin.vm.List over the socket with 1000 qubes.
+func BenchmarkVMList1000(b *testing.B) {
+	d := daemonWithQubes(b, 1000)
+	for b.Loop() {
+		d.mustCall(b, "admin.vm.List", "", "dom0", "")
+	}
+}
+
+// BenchmarkGetAll1000 is what a manager does to fill its table: one
+// admin.vm.property.GetAll per qube for all 1000 qubes (one op = 1000 calls).
+func BenchmarkGetAll1000(b *testing.B) {
+	d := daemonWithQubes(b, 1000)
+	for b.Loop() {
+		d.mustCall(b, "admin.vm.property.GetAll", "", "tpl", "")
+		for i := range 999 {
+			d.mustCall(b, "admin.vm.property.GetAll", "", fmt.Sprintf("q%d", i), "")
+		}
+	}
+}
+
+// BenchmarkVolumeInfo1000 is the disk-usage column of a manager: one
+// admin.vm.volume.Info private per qube for all 1000 qubes (one op = 1000
+// calls), each qube's home holding a few small files.
+func BenchmarkVolumeInfo1000(b *testing.B) {
+	d := daemonWithQubes(b, 1000)
+	for i := range 999 {
+		home := d.srv.homeDir(fmt.Sprintf("q%d", i))
+		for j := range 10 {
+			if err := os.WriteFile(filepath.Join(home, fmt.Sprint("f", j)), make([]byte, 5000), 0o600); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for b.Loop() {
+		d.mustCall(b, "admin.vm.volume.Info", "private", "tpl", "")
+		for i := range 999 {
+			d.mustCall(b, "admin.vm.volume.Info", "private", fmt.Sprintf("q%d", i), "")
+		}
 	}
 }
 
@@ -26,5 +76,16 @@ func BenchmarkPropertySet(b *testing.B) {
 	for b.Loop() {
 		i++
 		d.mustCall(b, "admin.vm.property.Set", "memory", "q", fmt.Sprint(100+i%1000))
+	}
+}
+
+// BenchmarkPropertySet1000 is one admin.vm.property.Set with 1000 qubes in
+// the store: the whole file is rewritten.
+func BenchmarkPropertySet1000(b *testing.B) {
+	d := daemonWithQubes(b, 1000)
+	i := 0
+	for b.Loop() {
+		i++
+		d.mustCall(b, "admin.vm.property.Set", "memory", "q500", fmt.Sprint(100+i%1000))
 	}
 }

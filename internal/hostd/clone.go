@@ -87,6 +87,7 @@ func volumeCloneTo(c *call) ([]byte, error) {
 		os.RemoveAll(tmp)
 		return nil, excf("StoragePoolException", "Copying the home of %s failed: %v", src, err)
 	}
+	defer c.s.usage.forget(c.dest.Name)
 	if err := os.RemoveAll(dst); err != nil {
 		return nil, err
 	}

@@ -188,6 +188,7 @@ func (s *Server) remove(name string) error {
 	if err := os.RemoveAll(s.qubeDir(name)); err != nil {
 		s.log.Printf("remove files of %s: %v", name, err)
 	}
+	s.usage.forget(name)
 	s.events.emit("", "domain-delete", "vm", name)
 	return nil
 }

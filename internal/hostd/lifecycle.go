@@ -121,6 +121,8 @@ func (s *Server) watchHalts() {
 		s.tmu.Lock()
 		delete(s.starts, name)
 		s.tmu.Unlock()
+		// What the qube wrote in its last seconds counts from now on.
+		s.usage.forget(name)
 		s.setTransient(name, "")
 		s.events.emit(name, "domain-stopped")
 		s.events.emit(name, "domain-shutdown")

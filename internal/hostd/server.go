@@ -64,6 +64,7 @@ type Server struct {
 	events bus
 	halts  haltWaiters
 	clones cloneTokens
+	usage  usageCache
 	log    *log.Logger
 
 	// mu serialises changes that check and then act (create, remove,

@@ -2,12 +2,12 @@ package hostd
 
 import (
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/qube-desktop/qube-desktop/internal/qube"
 	"github.com/qube-desktop/qube-desktop/internal/store"
 )
 
@@ -83,23 +83,6 @@ func volumeSnapshots(c *call) ([]byte, error) {
 	return nil, nil
 }
 
-// diskUsage sums the allocated blocks under dir.
-func diskUsage(dir string) uint64 {
-	var total uint64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if fi, err := d.Info(); err == nil {
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				total += uint64(st.Blocks) * 512
-			}
-		}
-		return nil
-	})
-	return total
-}
-
 // rootDir is the directory a qube runs on: its template's (or its own)
 // sandbox.root feature, or the host's /.
 func (v *view) rootDir(q *store.Qube) (dir, owner string) {
@@ -114,6 +97,16 @@ func (v *view) rootDir(q *store.Qube) (dir, owner string) {
 		return r, owner
 	}
 	return "/", ""
+}
+
+// homeUsage is the disk usage of a qube's home, from the cache while it is
+// fresh enough for the qube's state.
+func (s *Server) homeUsage(name string) uint64 {
+	maxAge := usageMaxAgeRunning
+	if s.state(name) == qube.Halted {
+		maxAge = usageMaxAgeHalted
+	}
+	return s.usage.get(name, s.homeDir(name), maxAge)
 }
 
 func volumeInfo(c *call) ([]byte, error) {
@@ -140,7 +133,7 @@ func volumeInfo(c *call) ([]byte, error) {
 			in = info{vid: "qubes/" + q.Name + "/private", path: "tmpfs", rw: true, ephemeral: true}
 		} else {
 			home := c.s.homeDir(q.Name)
-			in = info{vid: "qubes/" + q.Name + "/private", path: home, rw: true, saveOnStop: true, usage: diskUsage(home)}
+			in = info{vid: "qubes/" + q.Name + "/private", path: home, rw: true, saveOnStop: true, usage: c.s.homeUsage(q.Name)}
 		}
 	case "volatile":
 		in = info{vid: "qubes/" + q.Name + "/volatile", path: "tmpfs", rw: true, ephemeral: true}

@@ -3,6 +3,11 @@
 // new content goes to a temporary file that is fsynced and renamed over the
 // old one, then the directory is fsynced. A crash at any point leaves either
 // the old or the new collection on disk, never a mix.
+//
+// In memory the collection is an immutable snapshot behind an atomic
+// pointer: readers take the pointer without copying or locking, and a write
+// builds a new collection and swaps the pointer once it is on disk, so a
+// request costs the same with 1000 qubes as with 10.
 package store
 
 import (
@@ -14,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -169,8 +175,9 @@ type Store struct {
 	dir  string
 	lock *os.File
 
+	// mu serialises writers; readers only load cur.
 	mu  sync.Mutex
-	cur *Collection
+	cur atomic.Pointer[Collection]
 }
 
 // Open loads (or, on first run, creates) the collection in dir, creating
@@ -201,7 +208,7 @@ func Open(dir string) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	s.cur = c
+	s.cur.Store(c)
 	// Leftovers of a write interrupted by a crash.
 	tmps, _ := filepath.Glob(filepath.Join(dir, FileName+".tmp*"))
 	for _, t := range tmps {
@@ -232,12 +239,11 @@ func (s *Store) Dir() string { return s.dir }
 // Close releases the store lock.
 func (s *Store) Close() error { return s.lock.Close() }
 
-// View returns a copy of the current collection.
-func (s *Store) View() *Collection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cur.Clone()
-}
+// View returns the current collection without copying it. The snapshot is
+// shared by every reader and must not be changed (Update is the way to
+// change the collection, or Clone for a private copy); later Updates never
+// change a snapshot already handed out.
+func (s *Store) View() *Collection { return s.cur.Load() }
 
 // Update runs fn on a copy of the collection and, if fn returns nil, writes
 // the result atomically and makes it current. If fn or the write fails,
@@ -245,7 +251,7 @@ func (s *Store) View() *Collection {
 func (s *Store) Update(fn func(c *Collection) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.cur.Clone()
+	c := s.cur.Load().Clone()
 	if err := fn(c); err != nil {
 		return err
 	}
@@ -255,7 +261,7 @@ func (s *Store) Update(fn func(c *Collection) error) error {
 	if err := s.write(c); err != nil {
 		return err
 	}
-	s.cur = c
+	s.cur.Store(c)
 	return nil
 }
 

@@ -71,6 +71,115 @@ func TestUpdatePersistsAndRollsBack(t *testing.T) {
 	}
 }
 
+// A snapshot from View is shared, not copied: an Update must build a new
+// collection and leave every snapshot already handed out as it was.
+func TestUpdateLeavesSnapshotsAlone(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Update(func(c *Collection) error {
+		c.Qubes["work"] = &Qube{Name: "work", Class: "AppVM", UUID: NewUUID(), QID: 1,
+			Props: map[string]string{"label": "blue"}, Features: map[string]string{"f": "1"}, Tags: []string{"t"}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := s.View()
+	if s.View() != old {
+		t.Fatal("View copied the collection")
+	}
+	err = s.Update(func(c *Collection) error {
+		w := c.Qubes["work"]
+		w.Props["label"], w.Features["f"], w.Notes = "red", "2", "n"
+		w.Tags = append(w.Tags[:0], "u")
+		c.Labels = append(c.Labels[:1], Label{Name: "new", Color: "0x010203", Index: 9})
+		c.Global["default_netvm"] = "work"
+		delete(c.Qubes, "work")
+		c.Qubes["other"] = &Qube{Name: "other", Class: "AppVM", UUID: NewUUID(), QID: 2}
+		c.Qubes["other2"] = w
+		w.Name = "other2"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := old.Qubes["work"]
+	if w == nil || w.Name != "work" || w.Props["label"] != "blue" || w.Features["f"] != "1" ||
+		w.Tags[0] != "t" || w.Notes != "" || old.Qubes["other"] != nil || len(old.Qubes) != 2 {
+		t.Fatalf("old snapshot changed: %+v, %d qubes", w, len(old.Qubes))
+	}
+	if len(old.Labels) != 8 || old.Labels[1].Name != DefaultLabels()[1].Name || len(old.Global) != 0 {
+		t.Fatalf("old snapshot's labels or globals changed: %v %v", old.Labels, old.Global)
+	}
+	if n := s.View(); n == old || n.Qubes["other2"].Props["label"] != "red" || n.Global["default_netvm"] != "work" {
+		t.Fatalf("new snapshot not current: %+v", n.Qubes["other2"])
+	}
+}
+
+// Readers run while writers swap the collection (meaningful under -race).
+func TestConcurrentViewAndUpdate(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			v := strconv.Itoa(i)
+			if err := s.Update(func(c *Collection) error {
+				c.Qubes[AdminVM].Props["a"], c.Qubes[AdminVM].Props["b"] = v, v
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			if p := s.View().Qubes[AdminVM].Props; p["a"] != "19" {
+				t.Fatalf("last update lost: %v", p)
+			}
+			return
+		default:
+		}
+		p := s.View().Qubes[AdminVM].Props
+		if p["a"] != p["b"] {
+			t.Fatalf("reader saw a half-applied update: %v", p)
+		}
+	}
+}
+
+// BenchmarkView1000 is one View of a store holding 1000 qubes.
+func BenchmarkView1000(b *testing.B) {
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Update(func(c *Collection) error {
+		for i := range 999 {
+			n := fmt.Sprint("q", i)
+			c.Qubes[n] = &Qube{Name: n, Class: "AppVM", UUID: NewUUID(), QID: i + 1,
+				Props: map[string]string{"label": "red", "template": "t"}, Features: map[string]string{"f": "1"}}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if len(s.View().Qubes) != 1000 {
+			b.Fatal("qubes lost")
+		}
+	}
+}
+
 func TestLoadRejectsCorruptFile(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, FileName), []byte(`{"version":1,"qubes":{`), 0o600)
