@@ -105,8 +105,9 @@ type clipFlags struct{ copy, paste, dir, policyDir, adminSocket string }
 const adminTimeout = 3 * time.Second
 
 // clipboard opens the global clipboard and the notification service.
-// Both hotkeys off means no clipboard at all. Without a session bus the
-// notifications only go to the log.
+// Both hotkeys off, or no directory for the global clipboard, means no
+// clipboard at all. Without a session bus the notifications only go to
+// the log.
 func (cf clipFlags) clipboard(ctx context.Context, lg *log.Logger) (*guid.Clipboard, error) {
 	c := &guid.Clipboard{}
 	var err error
@@ -122,7 +123,8 @@ func (cf clipFlags) clipboard(ctx context.Context, lg *log.Logger) (*guid.Clipbo
 	dir := cf.dir
 	if dir == "" {
 		if dir, err = clipboard.UserDir(); err != nil {
-			return nil, fmt.Errorf("-clipboard-dir: %w", err)
+			lg.Printf("secure copy and paste are off: %v", err)
+			return nil, nil
 		}
 	}
 	if c.Store, err = clipboard.Open(dir); err != nil {
@@ -130,7 +132,7 @@ func (cf clipFlags) clipboard(ctx context.Context, lg *log.Logger) (*guid.Clipbo
 	}
 	admin := adminapi.New(adminapi.TransportFromEnv(cf.adminSocket))
 	c.Policy = policy.ClipboardPaste{Dir: cf.policyDir, Qubes: guid.AdminLookup(admin, adminTimeout)}
-	bus, err := dbus.ConnectSessionBus()
+	bus, err := sessionBus()
 	if err != nil {
 		lg.Printf("no session bus (%v): clipboard notifications go to this log only", err)
 		return c, nil
@@ -156,4 +158,21 @@ func init() {
 		fmt.Fprintf(os.Stderr, "usage: qube-guid -qube NAME -label COLOUR -socket PATH (-region-fd N | -region PATH) [flags]\n")
 		flag.PrintDefaults()
 	}
+}
+
+// sessionBus connects to the user's session bus, never starting one (as
+// dbus-launch would): a guid without a desktop session has no notifications.
+func sessionBus() (*dbus.Conn, error) {
+	c, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return nil, err
+	}
+	if err = c.Auth(nil); err == nil {
+		err = c.Hello()
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
