@@ -3,11 +3,16 @@ package testenv
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
+
+// westonBackground is background-color in westonINI.
+var westonBackground = color.RGBA{0x20, 0x40, 0x60, 0xff}
 
 const westonINI = `[core]
 idle-time=0
@@ -22,11 +27,11 @@ focus-animation=none
 `
 
 // StartWeston starts weston headless with the pixman renderer and the
-// debug protocol (for weston-screenshooter) at width×height, background
-// #204060. Windows are placed at random positions; there is no wl_seat.
+// debug protocol (for its screenshooter, see westonShoot) at
+// width×height, background #204060. Windows are placed at random positions; there is no wl_seat.
 func StartWeston(t testing.TB, width, height int) *Compositor {
 	t.Helper()
-	NeedCommands(t, "weston", "weston-screenshooter")
+	NeedCommands(t, "weston")
 	dir := t.TempDir()
 	rt := filepath.Join(dir, "xdg")
 	if err := os.Mkdir(rt, 0o700); err != nil {
@@ -43,22 +48,25 @@ func StartWeston(t testing.TB, width, height int) *Compositor {
 	exited := startLogged(t, "weston", cmd)
 	c := &Compositor{Name: "weston", RuntimeDir: rt, Display: "wl-test"}
 	waitSocket(t, "weston", c.SocketPath(), exited)
-	c.shoot = func() (image.Image, error) {
-		shots, err := os.MkdirTemp(dir, "shot-")
+	c.shoot = func() (image.Image, error) { return westonShoot(c.SocketPath()) }
+	// The socket is up before weston-desktop-shell has drawn the
+	// background; tests expect it (and a shell to place their windows).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		img, err := c.shoot()
 		if err != nil {
-			return nil, err
+			t.Fatalf("weston screenshot: %v", err)
 		}
-		defer os.RemoveAll(shots)
-		sc := exec.Command("weston-screenshooter")
-		sc.Dir, sc.Env = shots, c.Env()
-		if err := runTool(sc); err != nil {
-			return nil, err
+		if color.RGBAModel.Convert(img.At(0, 0)) == westonBackground {
+			break
 		}
-		files, _ := filepath.Glob(filepath.Join(shots, "*.png"))
-		if len(files) != 1 {
-			return nil, fmt.Errorf("weston-screenshooter wrote %d PNG files", len(files))
+		select {
+		case <-exited:
+			t.Fatal("weston exited before its desktop shell drew the background")
+		default:
 		}
-		return readPNG(files[0])
+		if time.Now().After(deadline) {
+			t.Fatalf("weston's desktop shell drew no background within 20 s: (0,0) is %v", img.At(0, 0))
+		}
 	}
 	return c
 }
