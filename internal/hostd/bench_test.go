@@ -5,15 +5,29 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/qube-desktop/qube-desktop/internal/store"
 )
 
 // daemonWithQubes starts a daemon serving one template and n-1 AppVMs
-// based on it, named q0, q1, ...
+// based on it, named q0, q1, ... The AppVMs go into the store in one write
+// (a create over the API costs a store write each), with their homes.
 func daemonWithQubes(b *testing.B, n int) *testDaemon {
 	d := startDaemon(b, failingDriver(b))
 	d.mustCall(b, "admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black")
-	for i := range n - 1 {
-		d.mustCall(b, "admin.vm.Create.AppVM", "tpl", "dom0", fmt.Sprintf("name=q%d label=red", i))
+	err := d.srv.st.Update(func(c *store.Collection) error {
+		for i := range n - 1 {
+			name := fmt.Sprint("q", i)
+			c.Qubes[name] = &store.Qube{Name: name, Class: "AppVM", UUID: store.NewUUID(), QID: i + 2,
+				Props: map[string]string{"label": "red", "template": "tpl"}}
+			if err := d.srv.makeHome(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 	return d
 }
