@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,6 +18,20 @@ import (
 // KWin offers xdg-decoration and the server-decoration palette, so windows
 // may get KWin's own title bar.
 func StartKWin(t testing.TB, width, height int) *Compositor {
+	t.Helper()
+	return startKWin(t, width, height, false)
+}
+
+// StartKWinXwayland is StartKWin with Xwayland, for X11 clients such as
+// Fyne's GLFW build: the Compositor's XDisplay is the DISPLAY KWin gave it
+// (the first free one, :0 on an idle machine) and Bus its session bus.
+func StartKWinXwayland(t testing.TB, width, height int) *Compositor {
+	t.Helper()
+	NeedCommands(t, "Xwayland")
+	return startKWin(t, width, height, true)
+}
+
+func startKWin(t testing.TB, width, height int, xwayland bool) *Compositor {
 	t.Helper()
 	NeedCommands(t, "kwin_wayland", "dbus-daemon", "go")
 	k := t.TempDir()
@@ -52,12 +67,34 @@ func StartKWin(t testing.TB, width, height int) *Compositor {
 		"HOME="+filepath.Join(k, "home"), "XDG_CONFIG_HOME="+filepath.Join(k, "config"),
 		"XDG_CACHE_HOME="+filepath.Join(k, "cache"), "XDG_DATA_HOME="+filepath.Join(k, "share"),
 		"XDG_RUNTIME_DIR="+filepath.Join(k, "xdg"), "DBUS_SESSION_BUS_ADDRESS=unix:path="+bus)
-	cmd := exec.Command(kwin, "--virtual", fmt.Sprintf("--width=%d", width), fmt.Sprintf("--height=%d", height),
-		"--socket=wl-kwin", "--no-lockscreen", "--no-global-shortcuts", "--no-kactivities")
+	args := []string{"--virtual", fmt.Sprintf("--width=%d", width), fmt.Sprintf("--height=%d", height),
+		"--socket=wl-kwin", "--no-lockscreen", "--no-global-shortcuts", "--no-kactivities"}
+	display := filepath.Join(k, "display")
+	if xwayland {
+		// KWin picks a free X display itself and tells only the programs it
+		// starts once Xwayland is up: one of them writes it down.
+		args = append(args, "--xwayland", fmt.Sprintf(`sh -c 'echo "$DISPLAY" > %s'`, display))
+	}
+	cmd := exec.Command(kwin, args...)
 	cmd.Env = env
 	exited := startLogged(t, "kwin", cmd)
-	c := &Compositor{Name: "kwin", RuntimeDir: filepath.Join(k, "xdg"), Display: "wl-kwin"}
+	c := &Compositor{Name: "kwin", RuntimeDir: filepath.Join(k, "xdg"), Display: "wl-kwin", Bus: &Bus{Address: "unix:path=" + escapeAddress(bus)}}
 	waitSocket(t, "kwin", c.SocketPath(), exited)
+	if xwayland {
+		for deadline := time.Now().Add(20 * time.Second); c.XDisplay == ""; time.Sleep(20 * time.Millisecond) {
+			b, _ := os.ReadFile(display)
+			select {
+			case <-exited:
+				t.Fatal("kwin exited before its Xwayland was up")
+			default:
+			}
+			if d := strings.TrimSpace(string(b)); strings.HasPrefix(d, ":") && strings.HasSuffix(string(b), "\n") {
+				c.XDisplay = d
+			} else if time.Now().After(deadline) {
+				t.Fatalf("KWin's Xwayland gave no DISPLAY within 20 s (display file: %q)", b)
+			}
+		}
+	}
 
 	n := 0
 	c.shoot = func() (image.Image, error) {

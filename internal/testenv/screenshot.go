@@ -18,6 +18,8 @@ type Compositor struct {
 	Name       string // "weston", "sway"
 	RuntimeDir string // XDG_RUNTIME_DIR of the compositor
 	Display    string // WAYLAND_DISPLAY, relative to RuntimeDir
+	XDisplay   string // DISPLAY of the compositor's Xwayland, if it runs one
+	Bus        *Bus   // the compositor's own session bus, if it has one (KWin); not restartable
 	shoot      func() (image.Image, error)
 	swaySock   string
 }
