@@ -190,8 +190,14 @@ func (m *Manager) addShortcuts() {
 	ctrl(fyne.KeyF, func() { c.Focus(m.search) })
 	ctrl(fyne.KeyN, func() { m.runAction("New qube…") })
 	ctrl(fyne.KeyL, func() { c.Focus(m.table) })
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF10, Modifier: fyne.KeyModifierShift},
-		func(fyne.Shortcut) { m.showContextMenuAtSelection() })
+	// GLFW reports Shift+key as a key, never as a shortcut: Shift+F10 (or
+	// F10) reaches the focused table's TypedKey, or the canvas when nothing
+	// has focus, as after a dialog closed.
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyF10 {
+			m.showContextMenuAtSelection()
+		}
+	})
 }
 
 // SortBy sorts by a column; the second click on the same column reverses.
