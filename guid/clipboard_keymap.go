@@ -262,7 +262,16 @@ func (p *kmParser) errOr(err error) error {
 
 // skip reads to the end of the current statement: the ';' at nesting
 // depth 0 (or the '}' that closes the section, left unread).
-func (p *kmParser) skip() error {
+func (p *kmParser) skip() error { return p.skipTo(";") }
+
+// skipField skips one field of a key statement: tokens up to a ',' at
+// depth 0 (consumed) or the key's closing '}' (left unread).
+func (p *kmParser) skipField() error { return p.skipTo(",") }
+
+// skipTo consumes tokens through end at nesting depth 0, or up to a '}'
+// at depth 0, which it leaves unread. Every call consumes a token unless
+// the next one is that '}', so the loops calling it always progress.
+func (p *kmParser) skipTo(end string) error {
 	depth := 0
 	for {
 		save := p.pos
@@ -272,13 +281,12 @@ func (p *kmParser) skip() error {
 			return p.errOr(errors.New("keymap: unterminated statement"))
 		case t.punct("{") || t.punct("[") || t.punct("("):
 			depth++
+		case t.punct("}") && depth == 0:
+			p.pos = save
+			return nil
 		case t.punct("}") || t.punct("]") || t.punct(")"):
-			if depth == 0 {
-				p.pos = save
-				return nil
-			}
-			depth--
-		case t.punct(";") && depth == 0:
+			depth = max(depth-1, 0) // a stray ']' or ')' at depth 0 is skipped
+		case t.punct(end) && depth == 0:
 			return nil
 		}
 	}
@@ -409,30 +417,6 @@ func (p *kmParser) list() ([]string, error) {
 			out = append(out, t.text)
 		default:
 			return nil, p.errOr(fmt.Errorf("keymap: %v in a keysym list", t))
-		}
-	}
-}
-
-// skipField skips one field of a key statement: tokens up to a ',' at
-// depth 0 (consumed) or the key's closing '}' (left unread).
-func (p *kmParser) skipField() error {
-	depth := 0
-	for {
-		save := p.pos
-		t := p.next()
-		switch {
-		case t.kind == tokEOF || t.kind == tokErr:
-			return p.errOr(errors.New("keymap: unterminated key"))
-		case t.punct("[") || t.punct("(") || t.punct("{"):
-			depth++
-		case t.punct("]") || t.punct(")") || t.punct("}"):
-			if depth == 0 {
-				p.pos = save
-				return nil
-			}
-			depth--
-		case t.punct(",") && depth == 0:
-			return nil
 		}
 	}
 }
