@@ -31,8 +31,9 @@ import (
 // entry expects, and the tray must be registered with KDE's own watcher on
 // KWin's session bus. Then, from the keyboard as a user would: create a
 // qube in the manager, start it, and see it run in the manager, in the
-// tray's menu and in the tray icon's colour. Set SCREENSHOT_DIR to keep
-// the pictures.
+// tray's menu and in the tray icon's colour, which a test-side tray host
+// (no plasmashell here) then puts on the screen. Set SCREENSHOT_DIR to
+// keep the pictures; qube-desktop-kwin.png holds manager and tray.
 func TestKWinSession(t *testing.T) {
 	testenv.NeedCommands(t, "bwrap", "xprop", "xdotool")
 	drv, err := sandbox.New(sandbox.Config{})
@@ -108,7 +109,14 @@ func TestKWinSession(t *testing.T) {
 	waitLabels(t, host, item, "kwin-new in the tray menu", func(l []string) bool {
 		return len(l) == 4 && l[0] == "dom0" && strings.HasPrefix(l[1], "kwin-new")
 	})
-	until(t, "the tray icon turning kwin-new's red", func() bool { return hasOpaque(trayPixmap(t, host, item), red) })
+	var icon image.Image
+	until(t, "the tray icon turning kwin-new's red", func() bool { icon = trayPixmap(t, host, item); return hasOpaque(icon, red) })
+	// Show it as a panel would: the screen then holds the red cube's left
+	// face, a patch far larger than any table swatch.
+	showTrayIcon(t, host, kw.XDisplay, icon)
+	shot := waitScreen(t, kw, "the tray icon", func(img image.Image) bool {
+		return slices.ContainsFunc(patches(img, red), func(p patch) bool { return p.n >= 400 })
+	})
 	// kwin-new's State cell must come to show what dom0's shows, Running,
 	// and differ from debian-12's Halted.
 	img = waitScreen(t, kw, "kwin-new Running in the manager", func(img image.Image) bool {
@@ -116,6 +124,7 @@ func TestKWinSession(t *testing.T) {
 		return same
 	})
 	keep(t, "qube-manager-kwin-running.png", img)
+	keep(t, "qube-desktop-kwin.png", shot)
 	if err := c.Kill(ctx, "kwin-new"); err != nil {
 		t.Errorf("kill kwin-new: %v", err)
 	}
@@ -169,11 +178,24 @@ func colourOf(label string) color.RGBA {
 // least 10×10 large and at most 30×30, a table swatch: the window icon in
 // KWin's title bar has label colours too.
 func swatchCentre(img image.Image, c color.RGBA) (image.Point, bool) {
-	type patch struct {
-		box image.Rectangle
-		n   int
+	var best image.Point
+	found := false
+	for _, p := range patches(img, c) {
+		if p.n >= 100 && p.box.Dx() <= 30 && p.box.Dy() <= 30 {
+			best, found = image.Pt((p.box.Min.X+p.box.Max.X)/2, (p.box.Min.Y+p.box.Max.Y)/2), true
+		}
 	}
-	var patches []patch
+	return best, found
+}
+
+type patch struct {
+	box image.Rectangle
+	n   int // pixels of the colour in box
+}
+
+// patches groups the pixels of exactly one colour into patches, top to bottom.
+func patches(img image.Image, c color.RGBA) []patch {
+	var ps []patch
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
@@ -182,23 +204,16 @@ func swatchCentre(img image.Image, c color.RGBA) (image.Point, bool) {
 				continue
 			}
 			px := image.Rect(x, y, x+1, y+1)
-			i := slices.IndexFunc(patches, func(p patch) bool { return px.Overlaps(p.box.Inset(-2)) })
+			i := slices.IndexFunc(ps, func(p patch) bool { return px.Overlaps(p.box.Inset(-2)) })
 			if i < 0 {
-				patches = append(patches, patch{box: px})
-				i = len(patches) - 1
+				ps = append(ps, patch{box: px})
+				i = len(ps) - 1
 			}
-			patches[i].box = patches[i].box.Union(px)
-			patches[i].n++
+			ps[i].box = ps[i].box.Union(px)
+			ps[i].n++
 		}
 	}
-	var best image.Point
-	found := false
-	for _, p := range patches {
-		if p.n >= 100 && p.box.Dx() <= 30 && p.box.Dy() <= 30 {
-			best, found = image.Pt((p.box.Min.X+p.box.Max.X)/2, (p.box.Min.Y+p.box.Max.Y)/2), true
-		}
-	}
-	return best, found
+	return ps
 }
 
 // startTrayIn builds and runs qube-tray on KWin's session bus.
