@@ -377,6 +377,31 @@ func TestSeatWithoutHotkeys(t *testing.T) {
 	}
 }
 
+// A qube's own sequence replaces the default one.
+func TestSeatConfiguredHotkey(t *testing.T) {
+	const evInsert = 110
+	sh := newSeatHarness(t)
+	h, err := clipboard.ParseHotkey("Mod4-Insert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh.setHotkeys(h)
+	sh.enter()
+	sh.takeSent()
+	sh.mods(modCtrlShift)
+	sh.key(evC, true)
+	sh.key(evC, false)
+	if s := sh.takeSent(); len(s) != 2 {
+		t.Fatalf("Ctrl+Shift+C with the copy sequence Mod4-Insert sent %+v, want the key", s)
+	}
+	sh.mods(clipboard.Mod4Mask)
+	sh.key(evInsert, true)
+	sh.key(evInsert, false)
+	if s := sh.takeSent(); len(s) != 1 || s[0].m != (guiproto.ClipboardReq{}) {
+		t.Fatalf("Mod4+Insert sent %+v, want only CLIPBOARD_REQ", s)
+	}
+}
+
 // setHotkeys replaces the copy and paste hotkeys.
 func (sh *seatHarness) setHotkeys(h clipboard.Hotkey) {
 	sh.s.d.handler.(*Session).cfg.Clipboard.Copy = h
