@@ -19,6 +19,7 @@ import (
 
 	"github.com/qube-desktop/qube-desktop/internal/adminapi"
 	"github.com/qube-desktop/qube-desktop/internal/driver/sandbox"
+	"github.com/qube-desktop/qube-desktop/internal/notify/notifytest"
 	"github.com/qube-desktop/qube-desktop/internal/qube"
 	"github.com/qube-desktop/qube-desktop/internal/sni"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
@@ -54,6 +55,12 @@ func TestKWinSession(t *testing.T) {
 	kw := testenv.StartKWinXwayland(t, 1280, 800)
 	testenv.StartKDEWatcher(t, kw.Bus)
 	host := kw.Bus.Conn(t)
+	// Plasma's notification server: without one, the tray's first
+	// notification would make KWin's bus activate the desktop's own.
+	notes, err := notifytest.Serve(kw.Bus.Conn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	startTrayIn(t, kw, socketOf(c))
 	item := waitTrayItem(t, host)
 
@@ -109,6 +116,17 @@ func TestKWinSession(t *testing.T) {
 	waitLabels(t, host, item, "kwin-new in the tray menu", func(l []string) bool {
 		return len(l) == 4 && l[0] == "dom0" && strings.HasPrefix(l[1], "kwin-new")
 	})
+	for deadline := time.After(30 * time.Second); ; {
+		var n notifytest.Received
+		select {
+		case n = <-notes.C:
+		case <-deadline:
+			t.Fatal("no notification that kwin-new started")
+		}
+		if n.Summary == "Qube Status: kwin-new" && n.Body == "has started" {
+			break
+		}
+	}
 	var icon image.Image
 	until(t, "the tray icon turning kwin-new's red", func() bool { icon = trayPixmap(t, host, item); return hasOpaque(icon, red) })
 	// Show it as a panel would: the screen then holds the red cube's left

@@ -205,8 +205,14 @@ func StartKDEWatcher(t testing.TB, b *Bus) *Proc {
 	}
 	p := &Proc{cmd: cmd}
 	t.Cleanup(p.Stop)
-	// kded does not autoload the module headlessly: ask for it.
+	// kded does not autoload the module headlessly: ask for it, once our
+	// kded5 owns its name; asking earlier would make a bus with service
+	// activation (KWin's) start the desktop's own kded5.
 	waitWatcher(t, b, func(c *dbus.Conn) {
+		var owned bool
+		if c.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.kded5").Store(&owned); !owned {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		c.Object("org.kde.kded5", "/kded").CallWithContext(ctx, "org.kde.kded5.loadModule", 0, "statusnotifierwatcher")
