@@ -36,11 +36,6 @@ var _ secureClipboard = (*Session)(nil)
 
 var disabled = clipboard.Hotkey{Disabled: true}
 
-// versionClipboard18 is the first protocol whose agents accept clipboard
-// data beyond guiproto.MaxClipboardLegacy (guiproto keeps its own
-// constant unexported).
-const versionClipboard18 guiproto.Version = 0x00010008
-
 // Hotkeys returns the qube's copy and paste sequences; both are disabled
 // without a Clipboard.
 func (s *Session) Hotkeys() (copy, paste clipboard.Hotkey) {
@@ -106,7 +101,7 @@ func (s *Session) SecurePaste(window, t uint32) {
 	}
 	res, err := c.Store.Paste(s.cfg.Qube, t, s.clipLimits(), c.Policy)
 	if err == nil {
-		if s.version < versionClipboard18 && len(res.Data) > guiproto.MaxClipboardLegacy {
+		if s.version < guiproto.VersionClipboard4x && len(res.Data) > guiproto.MaxClipboardLegacy {
 			// An agent before 1.8 would take a longer message as fatal.
 			err = fmt.Errorf("secure paste: %d bytes exceed the %d an agent of protocol %s accepts; global clipboard wiped",
 				len(res.Data), guiproto.MaxClipboardLegacy, s.version)

@@ -32,7 +32,7 @@ func ReadFromDaemon(r io.Reader, v Version) (Message, Header, error) {
 		}
 		if t == MsgClipboardData {
 			limit := uint32(MaxClipboardLegacy)
-			if v >= versionClipboard4x {
+			if v >= VersionClipboard4x {
 				limit = MaxClipboardBuffer
 			}
 			if h.Len > limit {

@@ -72,8 +72,9 @@ const (
 	VersionWindowDumpAck Version = 0x00010007
 	// versionStrictLen makes a wrong untrusted_len of a fixed-size message fatal.
 	versionStrictLen Version = 0x00010006
-	// versionClipboard4x raises the clipboard bound to ClipboardTooBig.
-	versionClipboard4x Version = 0x00010008
+	// VersionClipboard4x is the first version whose agents accept
+	// clipboard data beyond MaxClipboardLegacy, up to ClipboardTooBig.
+	VersionClipboard4x Version = 0x00010008
 )
 
 // Limits are the per-qube settings the daemon validates against. The zero

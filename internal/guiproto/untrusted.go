@@ -99,7 +99,7 @@ func ReadUntrusted(r io.Reader, v Version) (Untrusted, Header, error) {
 	switch t {
 	case MsgClipboardData:
 		limit := uint32(MaxClipboardLegacy)
-		if v >= versionClipboard4x {
+		if v >= VersionClipboard4x {
 			limit = ClipboardTooBig
 		}
 		if h.Len > limit {
