@@ -75,21 +75,21 @@ func TestSecureCopyPasteOnSway(t *testing.T) {
 	}
 	alpha := start("alpha", "blue", "ClipA")
 	beta := start("beta", "green", "ClipB")
-	in := newVInput(t, comp.SocketPath(), 800, 600)
+	in := testenv.VirtualInput(t, comp)
 
 	const text = "quarterly report\nline two \u00e9"
 	alpha.own(text)
 
 	// Copy in alpha: the agent converts alpha's CLIPBOARD for the guid.
 	alpha.focus(t, comp, "alpha:ClipA")
-	in.chord(keyC)
+	chord(in, keyC)
 	waitGlobal(t, clipDir, "alpha", text)
 	expectNote(t, notes, clipboard.CopiedText("alpha", len(text)))
 	alpha.keysUntil(t, in, keyC+8)
 
 	// Paste in beta: beta's agent owns CLIPBOARD with the text.
 	beta.focus(t, comp, "beta:ClipB")
-	in.chord(keyV)
+	chord(in, keyV)
 	expectNote(t, notes, "Pasted to beta; global clipboard wiped")
 	if got := beta.readClipboard(t, text); got != text {
 		t.Fatalf("beta's CLIPBOARD is %q, want %q", got, text)
@@ -108,11 +108,11 @@ func TestSecureCopyPasteOnSway(t *testing.T) {
 	const second = "second secret"
 	alpha.own(second)
 	alpha.focus(t, comp, "alpha:ClipA")
-	in.chord(keyC)
+	chord(in, keyC)
 	waitGlobal(t, clipDir, "alpha", second)
 	expectNote(t, notes, clipboard.CopiedText("alpha", len(second)))
 	beta.focus(t, comp, "beta:ClipB")
-	in.chord(keyV)
+	chord(in, keyV)
 	expectNote(t, notes, "Pasting from alpha to beta is denied by policies")
 	waitGlobal(t, clipDir, "alpha", second)
 	beta.keysUntil(t, in, keyV+8) // what a paste sends arrives before this key
@@ -141,37 +141,16 @@ func runProc(t *testing.T, what string, region *transport.Region, env []string, 
 
 // chord presses Ctrl+Shift+key and lets everything go again; sway's
 // virtual keyboard leaves the modifier state to its client.
-func (v *vinput) chord(key uint32) {
-	v.keyState(keyLeftCtrl, true)
-	v.keyState(keyLeftShift, true)
-	v.modifiers(modsCtrlShift)
-	v.keyState(key, true)
-	v.keyState(key, false)
-	v.keyState(keyLeftShift, false)
-	v.keyState(keyLeftCtrl, false)
-	v.modifiers(0)
-	v.roundtrip()
-}
-
-func (v *vinput) keyState(evdev uint32, down bool) {
-	var state uint32
-	if down {
-		state = 1
-	}
-	v.start(v.kbd, 1) // key(time, key, state)
-	v.b.Uint(v.time())
-	v.b.Uint(evdev)
-	v.b.Uint(state)
-	v.send()
-}
-
-func (v *vinput) modifiers(depressed uint32) {
-	v.start(v.kbd, 2) // modifiers(depressed, latched, locked, group)
-	v.b.Uint(depressed)
-	v.b.Uint(0)
-	v.b.Uint(0)
-	v.b.Uint(0)
-	v.send()
+func chord(in *testenv.VInput, key uint32) {
+	in.Key(keyLeftCtrl, true)
+	in.Key(keyLeftShift, true)
+	in.Modifiers(modsCtrlShift)
+	in.Key(key, true)
+	in.Key(key, false)
+	in.Key(keyLeftShift, false)
+	in.Key(keyLeftCtrl, false)
+	in.Modifiers(0)
+	in.Sync()
 }
 
 // waitGlobal waits until the global clipboard holds data from source.
@@ -356,9 +335,9 @@ func (x *xClient) focus(t *testing.T, comp *testenv.Compositor, appID string) {
 // event of keycode came first: everything typed before X has arrived by
 // then, so a hotkey key would have too. The hotkey's modifiers must have
 // arrived.
-func (x *xClient) keysUntil(t *testing.T, in *vinput, keycode uint32) {
+func (x *xClient) keysUntil(t *testing.T, in *testenv.VInput, keycode uint32) {
 	t.Helper()
-	in.key(keyX)
+	in.Tap(keyX)
 	var seen []string
 	timeout := time.After(15 * time.Second)
 	for {

@@ -250,7 +250,7 @@ func TestInputOnSway(t *testing.T) {
 	a.expect("CONFIGURE", isType(guiproto.MsgConfigure, win))
 	_, at := find(t, comp, topPixel, 796, 596)
 
-	in := newVInput(t, comp.SocketPath(), 800, 600)
+	in := testenv.VirtualInput(t, comp)
 	comp.SwayMsg(t, `[app_id="work:XTerm"] focus`)
 	// KEYMAP_NOTIFY comes before FOCUS(In), with mode NotifyNormal.
 	a.expect("KEYMAP_NOTIFY", func(r received) bool { return r.h.Type == guiproto.MsgKeymapNotify })
@@ -260,7 +260,7 @@ func TestInputOnSway(t *testing.T) {
 	}
 
 	const keyA = 30 // evdev KEY_A; X keycode 38
-	in.key(keyA)
+	in.Tap(keyA)
 	for _, ev := range []uint32{guiproto.KeyPress, guiproto.KeyRelease} {
 		k := a.expect("KEYPRESS", isType(guiproto.MsgKeypress, win)).m.(guiproto.Keypress)
 		if k.Event != ev || k.Keycode != keyA+8 {
@@ -270,7 +270,7 @@ func TestInputOnSway(t *testing.T) {
 
 	// sway may have warped the pointer into the window when it got the
 	// focus: the move is an EnterNotify or a motion, at content 10,20.
-	in.moveTo(at.X+10, at.Y+20)
+	in.MoveTo(at.X+10, at.Y+20)
 	a.expect("CROSSING or MOTION at 10,20", func(r received) bool {
 		switch m := r.m.(type) {
 		case guiproto.Crossing:
@@ -280,14 +280,14 @@ func TestInputOnSway(t *testing.T) {
 		}
 		return false
 	})
-	in.click(0x110) // BTN_LEFT
+	in.Click(0x110) // BTN_LEFT
 	for _, ev := range []uint32{guiproto.ButtonPress, guiproto.ButtonRelease} {
 		b := a.expect("BUTTON", isType(guiproto.MsgButton, win)).m.(guiproto.Button)
 		if b.Event != ev || b.Button != 1 || b.X != 10 || b.Y != 20 {
 			t.Errorf("button event %+v, want type %d button 1 at 10,20 (content coordinates)", b, ev)
 		}
 	}
-	in.wheel(1)
+	in.Wheel(1)
 	if b := a.expect("wheel BUTTON", isType(guiproto.MsgButton, win)).m.(guiproto.Button); b.Button != 5 || b.Event != guiproto.ButtonPress {
 		t.Errorf("wheel down gave %+v, want button 5", b)
 	}
@@ -318,7 +318,7 @@ func TestInputOnSway(t *testing.T) {
 	if f := a.expect("FOCUS", isType(guiproto.MsgFocus, win)).m.(guiproto.Focus); f.Event != guiproto.FocusOut {
 		t.Errorf("focus %+v, want FocusOut", f)
 	}
-	in.key(keyA)
+	in.Tap(keyA)
 	a.quiet(500*time.Millisecond, "a key typed into another client", func(r received) bool {
 		return r.h.Type == guiproto.MsgKeypress
 	})
@@ -364,12 +364,12 @@ func TestFrameResizesOnSway(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	in := newVInput(t, comp.SocketPath(), 800, 600)
+	in := testenv.VirtualInput(t, comp)
 	// Once the qube hears the pointer enter, the guid has its wl_pointer.
-	in.moveTo(at.X+100, at.Y+98)
+	in.MoveTo(at.X+100, at.Y+98)
 	a.expect("CROSSING", isType(guiproto.MsgCrossing, win))
-	in.moveTo(at.X+296, at.Y+98) // the right border, 1 px into it
-	in.button(0x110, true)
+	in.MoveTo(at.X+296, at.Y+98) // the right border, 1 px into it
+	in.Button(0x110, true)
 	// The guid asks for the resize after it saw the press: keep dragging
 	// until the wider size reaches the qube.
 	wider := func(r received) bool {
@@ -378,14 +378,14 @@ func TestFrameResizesOnSway(t *testing.T) {
 	}
 	resized := false
 	for i := 1; i <= 100 && !resized; i++ {
-		in.moveTo(at.X+296+2*i, at.Y+98)
+		in.MoveTo(at.X+296+2*i, at.Y+98)
 		select {
 		case r := <-a.in:
 			resized = wider(r)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	in.button(0x110, false)
+	in.Button(0x110, false)
 	if !resized {
 		a.expect("CONFIGURE wider", wider)
 	}

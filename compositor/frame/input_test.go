@@ -6,18 +6,8 @@ import (
 	"time"
 
 	"github.com/qube-desktop/qube-desktop/compositor/wayland"
-	"github.com/qube-desktop/qube-desktop/compositor/wire"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
-
-// A keymap as setxkbmap -print gives it; libxkbcommon resolves the includes.
-const usKeymap = `xkb_keymap {
-	xkb_keycodes  { include "evdev+aliases(qwerty)" };
-	xkb_types     { include "complete" };
-	xkb_compat    { include "complete" };
-	xkb_symbols   { include "pc+us+inet(evdev)" };
-};
-`
 
 const (
 	btnLeft = 0x110 // linux/input-event-codes.h
@@ -25,7 +15,7 @@ const (
 )
 
 // TestSeatInputOnSway injects input with wlroots' virtual pointer and
-// keyboard (encoded by hand: Debian ships no XML for them) and checks the
+// keyboard (testenv.VirtualInput) and checks the
 // window's wl_pointer and wl_keyboard decode it: pointer coordinates are
 // relative to the content subsurface, keyboard focus is the frame surface.
 func TestSeatInputOnSway(t *testing.T) {
@@ -74,60 +64,13 @@ func TestSeatInputOnSway(t *testing.T) {
 		}
 	}
 
-	// zwlr_virtual_pointer_manager_v1.create_virtual_pointer(seat, new_id)
-	vpm := &wayland.Raw{Name: "zwlr_virtual_pointer_manager_v1", Max: 1}
-	if err := c.Bind(vpm, 1); err != nil {
-		testenv.Missing(t, "sway without virtual pointer: %v", err)
-	}
-	vp := &wayland.Raw{Name: "zwlr_virtual_pointer_v1", Max: 1}
-	vpID, err := vpm.NewChild(vp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, vpm.Request(0, 1, false, func(b *wire.Builder) { b.Object(seat.ID()); b.Object(vpID) }))
-
-	// zwp_virtual_keyboard_manager_v1.create_virtual_keyboard(seat, new_id)
-	vkm := &wayland.Raw{Name: "zwp_virtual_keyboard_manager_v1", Max: 1}
-	if err := c.Bind(vkm, 1); err != nil {
-		testenv.Missing(t, "sway without virtual keyboard: %v", err)
-	}
-	vk := &wayland.Raw{Name: "zwp_virtual_keyboard_v1", Max: 1}
-	vkID, err := vkm.NewChild(vk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, vkm.Request(0, 1, false, func(b *wire.Builder) { b.Object(seat.ID()); b.Object(vkID) }))
-	km, err := wayland.NewMemfd("keymap", len(usKeymap)+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer km.Close()
-	copy(km.Data, usKeymap)
-	must(t, vk.Request(0, 1, false, func(b *wire.Builder) {
-		b.Uint(uint32(wayland.WlKeyboardKeymapFormatXkbV1))
-		b.FD(int(km.File.Fd()))
-		b.Uint(uint32(len(usKeymap) + 1))
-	}))
+	in := testenv.VirtualInput(t, comp)
 	roundtripUntil(t, c, func() bool { return pointer != nil && keyboard != nil })
 
-	// motion_absolute(time, x, y, x_extent, y_extent), frame, button press/release.
-	ms := func() uint32 { return uint32(time.Now().UnixMilli()) }
 	target := at.Add(image.Pt(10, 7))
-	must(t, vp.Request(1, 1, false, func(b *wire.Builder) {
-		b.Uint(ms())
-		b.Uint(uint32(target.X))
-		b.Uint(uint32(target.Y))
-		b.Uint(800)
-		b.Uint(600)
-	}))
-	must(t, vp.Request(4, 1, false, func(*wire.Builder) {}))
-	for _, state := range []uint32{1, 0} {
-		must(t, vp.Request(2, 1, false, func(b *wire.Builder) { b.Uint(ms()); b.Uint(btnLeft); b.Uint(state) }))
-		must(t, vp.Request(4, 1, false, func(*wire.Builder) {}))
-	}
-	for _, state := range []uint32{1, 0} {
-		must(t, vk.Request(1, 1, false, func(b *wire.Builder) { b.Uint(ms()); b.Uint(keyA); b.Uint(state) }))
-	}
+	in.MoveTo(target.X, target.Y)
+	in.Click(btnLeft)
+	in.Tap(keyA)
 	roundtripUntil(t, c, func() bool { return len(buttons) >= 2 && len(keys) >= 2 })
 
 	if len(enters) == 0 || enters[0].s != w.Content {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qube-desktop/qube-desktop/compositor/wayland"
-	"github.com/qube-desktop/qube-desktop/compositor/wire"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
 
@@ -51,13 +49,13 @@ func TestTitlesAndInputOnSway(t *testing.T) {
 	c.do("title 1 Hello e2e", "ok")
 	waitView(t, comp, "work:E2EClient", "[work] Hello e2e")
 
-	v := newVInput(t, comp, outW, outH)
-	v.moveTo(at.X+10, at.Y+7)
-	v.click(btnLeft)
+	v := testenv.VirtualInput(t, comp)
+	v.MoveTo(at.X+10, at.Y+7)
+	v.Click(btnLeft)
 	if got := c.expect("button", 10*time.Second); got != "button 1 1 10 7" {
 		t.Errorf("X client got %q, want a button-1 press at 10,7", got)
 	}
-	v.key(keyA)
+	v.Tap(keyA)
 	// X keycodes are evdev codes + 8.
 	if got := c.expect("key", 10*time.Second); !strings.HasPrefix(got, fmt.Sprintf("key 1 %d ", keyA+8)) {
 		t.Errorf("X client got %q, want keycode %d", got, keyA+8)
@@ -116,102 +114,3 @@ const (
 	btnLeft = 0x110 // linux/input-event-codes.h
 	keyA    = 30
 )
-
-// A keymap as setxkbmap -print gives it; libxkbcommon resolves the includes.
-const usKeymap = `xkb_keymap {
-	xkb_keycodes  { include "evdev+aliases(qwerty)" };
-	xkb_types     { include "complete" };
-	xkb_compat    { include "complete" };
-	xkb_symbols   { include "pc+us+inet(evdev)" };
-};
-`
-
-// vinput is a host-side input device: wlroots' virtual pointer and
-// keyboard, encoded with wayland.Raw (Debian ships no XML for them).
-type vinput struct {
-	t          *testing.T
-	c          *wayland.Client
-	ptr, kbd   *wayland.Raw
-	outW, outH int
-}
-
-func newVInput(t *testing.T, comp *testenv.Compositor, outW, outH int) *vinput {
-	c, err := wayland.Connect(comp.SocketPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	v := &vinput{t: t, c: c, outW: outW, outH: outH}
-	seat := new(wayland.WlSeat)
-	v.must(c.Bind(seat, 1))
-	vpm := &wayland.Raw{Name: "zwlr_virtual_pointer_manager_v1", Max: 1}
-	if err := c.Bind(vpm, 1); err != nil {
-		testenv.Missing(t, "sway without virtual pointer: %v", err)
-	}
-	v.ptr = &wayland.Raw{Name: "zwlr_virtual_pointer_v1", Max: 1}
-	id, err := vpm.NewChild(v.ptr)
-	v.must(err)
-	v.must(vpm.Request(0, 1, false, func(b *wire.Builder) { b.Object(seat.ID()); b.Object(id) }))
-
-	vkm := &wayland.Raw{Name: "zwp_virtual_keyboard_manager_v1", Max: 1}
-	if err := c.Bind(vkm, 1); err != nil {
-		testenv.Missing(t, "sway without virtual keyboard: %v", err)
-	}
-	v.kbd = &wayland.Raw{Name: "zwp_virtual_keyboard_v1", Max: 1}
-	id, err = vkm.NewChild(v.kbd)
-	v.must(err)
-	v.must(vkm.Request(0, 1, false, func(b *wire.Builder) { b.Object(seat.ID()); b.Object(id) }))
-	km, err := wayland.NewMemfd("keymap", len(usKeymap)+1)
-	v.must(err)
-	defer km.Close()
-	copy(km.Data, usKeymap)
-	v.must(v.kbd.Request(0, 1, false, func(b *wire.Builder) {
-		b.Uint(uint32(wayland.WlKeyboardKeymapFormatXkbV1))
-		b.FD(int(km.File.Fd()))
-		b.Uint(uint32(len(usKeymap) + 1))
-	}))
-	v.must(c.Roundtrip())
-	return v
-}
-
-func (v *vinput) must(err error) {
-	v.t.Helper()
-	if err != nil {
-		v.t.Fatal(err)
-	}
-}
-
-func ms() uint32 { return uint32(time.Now().UnixMilli()) }
-
-// moveTo puts the pointer at output coordinates x, y.
-func (v *vinput) moveTo(x, y int) {
-	v.must(v.ptr.Request(1, 1, false, func(b *wire.Builder) { // motion_absolute
-		b.Uint(ms())
-		b.Uint(uint32(x))
-		b.Uint(uint32(y))
-		b.Uint(uint32(v.outW))
-		b.Uint(uint32(v.outH))
-	}))
-	v.frame()
-}
-
-// click presses and releases an evdev button.
-func (v *vinput) click(button uint32) {
-	for _, state := range []uint32{1, 0} {
-		v.must(v.ptr.Request(2, 1, false, func(b *wire.Builder) { b.Uint(ms()); b.Uint(button); b.Uint(state) }))
-		v.frame()
-	}
-}
-
-// key presses and releases an evdev key.
-func (v *vinput) key(evdev uint32) {
-	for _, state := range []uint32{1, 0} {
-		v.must(v.kbd.Request(1, 1, false, func(b *wire.Builder) { b.Uint(ms()); b.Uint(evdev); b.Uint(state) }))
-	}
-	v.must(v.c.Roundtrip())
-}
-
-func (v *vinput) frame() {
-	v.must(v.ptr.Request(4, 1, false, func(*wire.Builder) {}))
-	v.must(v.c.Roundtrip())
-}
