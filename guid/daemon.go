@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -28,7 +29,16 @@ type Options struct {
 	// handled, if set, runs on the Wayland goroutine after each message
 	// (benchmarks measure latency with it).
 	handled func(guiproto.Type)
+	// handshakeTimeout replaces HandshakeTimeout (tests shorten it).
+	handshakeTimeout time.Duration
 }
+
+// HandshakeTimeout bounds the handshake once the agent's socket accepted
+// the connection: an agent that connects and stays silent is dropped and
+// dialled again, and the daemon stays responsive to SIGTERM meanwhile.
+// (Waiting for the agent to appear at all is not bounded: qube-guid
+// retries the socket until the qube starts.)
+const HandshakeTimeout = 10 * time.Second
 
 // maxOutbox bounds what waits for an agent that does not read: input and
 // acks never make the daemon block on the agent, nor grow without limit.
@@ -81,9 +91,12 @@ func serve(ctx context.Context, o Options, d *WaylandDisplay, xc guiproto.XConf)
 			return err
 		}
 		pause := 100 * time.Millisecond
-		v, err := guiproto.DaemonHandshake(conn, guiproto.ProtocolVersion, xc)
+		v, err := handshake(ctx, conn, xc, o.handshakeTimeout)
 		if err != nil {
 			conn.Close()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			o.Log.Printf("handshake with the agent failed: %v", err)
 			pause = 2 * time.Second // an incompatible agent retries slowly
 		} else {
@@ -100,6 +113,27 @@ func serve(ctx context.Context, o Options, d *WaylandDisplay, xc guiproto.XConf)
 		case <-time.After(pause):
 		}
 	}
+}
+
+// handshake runs the daemon side of the handshake within timeout
+// (HandshakeTimeout if 0); ctx ending closes conn.
+func handshake(ctx context.Context, conn net.Conn, xc guiproto.XConf, timeout time.Duration) (guiproto.Version, error) {
+	if timeout <= 0 {
+		timeout = HandshakeTimeout
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return 0, err
+	}
+	v, err := guiproto.DaemonHandshake(conn, guiproto.ProtocolVersion, xc)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, fmt.Errorf("the agent sent no handshake within %v", timeout)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return v, conn.SetDeadline(time.Time{})
 }
 
 // session runs one agent connection: messages are read here and handled
