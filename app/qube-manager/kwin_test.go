@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,13 +63,16 @@ func TestKWinSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startTrayIn(t, kw, socketOf(c))
+	home := t.TempDir()
+	// The manager is this test binary run as main (see TestMain), for the
+	// test and for the tray's Settings item alike.
+	managerEnv := append(os.Environ(), "DISPLAY="+kw.XDisplay, "WAYLAND_DISPLAY=",
+		"DBUS_SESSION_BUS_ADDRESS="+kw.Bus.Address, asMainEnv+"=1", asMainEnv+"_ARGS=-socket"+string(filepath.ListSeparator)+socketOf(c),
+		"LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=en_US.UTF-8")
+	startTrayIn(t, managerEnv, socketOf(c))
 	item := waitTrayItem(t, host)
 
-	home := t.TempDir()
-	startProcess(t, "qube-manager", os.Args[0], append(os.Environ(), "DISPLAY="+kw.XDisplay, "WAYLAND_DISPLAY=",
-		"DBUS_SESSION_BUS_ADDRESS="+kw.Bus.Address, asMainEnv+"=1", asMainEnv+"_ARGS=-socket"+string(filepath.ListSeparator)+socketOf(c),
-		"LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=en_US.UTF-8"))
+	startProcess(t, "qube-manager", os.Args[0], managerEnv)
 
 	img := waitScreen(t, kw, "every label swatch", func(img image.Image) bool { return allLabels(img, append(labels, "black")) })
 	keep(t, "qube-manager-kwin.png", img)
@@ -143,6 +148,7 @@ func TestKWinSession(t *testing.T) {
 	})
 	keep(t, "qube-manager-kwin-running.png", img)
 	keep(t, "qube-desktop-kwin.png", shot)
+	settingsFromTray(t, kw, host, item)
 	if err := c.Kill(ctx, "kwin-new"); err != nil {
 		t.Errorf("kill kwin-new: %v", err)
 	}
@@ -234,14 +240,126 @@ func patches(img image.Image, c color.RGBA) []patch {
 	return ps
 }
 
-// startTrayIn builds and runs qube-tray on KWin's session bus.
-func startTrayIn(t *testing.T, kw *testenv.Compositor, socket string) {
+// settingsFromTray clicks Settings in kwin-new's tray submenu: a second
+// manager must open, run as `qube-manager -settings kwin-new` (its
+// dialog is TestSettingsOnLoad's matter). The tray starts it in a session
+// of its own, so the test ends it.
+func settingsFromTray(t *testing.T, kw *testenv.Compositor, host *dbus.Conn, item string) {
+	bus, _, _ := strings.Cut(item, "/")
+	var rev uint32
+	var root, sub trayEntry
+	menu := host.Object(bus, sni.MenuPath)
+	if err := menu.Call(sni.MenuInterface+".GetLayout", 0, int32(0), int32(2), []string{"label"}).Store(&rev, &root); err != nil {
+		t.Fatal(err)
+	}
+	var settings int32
+	for _, v := range root.Children {
+		var e trayEntry
+		dbus.Store([]any{v.Value()}, &e)
+		if l, _ := e.Props["label"].Value().(string); !strings.HasPrefix(l, "kwin-new") {
+			continue
+		}
+		for _, cv := range e.Children {
+			dbus.Store([]any{cv.Value()}, &sub)
+			if sub.Props["label"].Value() == "Settings" {
+				settings = sub.ID
+			}
+		}
+	}
+	if settings == 0 {
+		t.Fatalf("no Settings item under kwin-new in the tray menu %v", root)
+	}
+	if err := menu.Call(sni.MenuInterface+".Event", 0, settings, "clicked", dbus.MakeVariant(int32(0)), uint32(0)).Err; err != nil {
+		t.Fatalf("click Settings: %v", err)
+	}
+	var wins []string
+	until(t, "a second manager window", func() bool {
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Qube Manager$")
+		cmd.Env = append(os.Environ(), "DISPLAY="+kw.XDisplay)
+		out, _ := cmd.Output()
+		wins = strings.Fields(string(out))
+		return len(wins) == 2
+	})
+	var pids []int
+	var settingsWin string
+	for _, w := range wins {
+		cmd := exec.Command("xdotool", "getwindowpid", w)
+		cmd.Env = append(os.Environ(), "DISPLAY="+kw.XDisplay)
+		out, err := cmd.Output()
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
+		if err != nil || perr != nil {
+			t.Fatalf("pid of window %s: %v %v", w, err, perr)
+		}
+		pids = append(pids, pid)
+	}
+	found := false
+	for i, pid := range pids {
+		argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		if args := strings.Split(strings.TrimRight(string(argv), "\x00"), "\x00"); slices.Equal(args[1:], []string{"-settings", "kwin-new"}) {
+			found = true
+			settingsWin = wins[i]
+			t.Cleanup(func() {
+				if p, err := os.FindProcess(pid); err == nil {
+					p.Kill()
+				}
+			})
+		}
+	}
+	if !found {
+		t.Errorf("no manager window runs with -settings kwin-new (window pids %v)", pids)
+	}
+	if !found {
+		return
+	}
+	// Loaded, with a modal dialog over the table: Fyne's shadow dims the
+	// swatches, so kwin-new's shows as a darker red and never as its own.
+	cmd := exec.Command("xdotool", "getwindowgeometry", "--shell", settingsWin)
+	cmd.Env = append(os.Environ(), "DISPLAY="+kw.XDisplay)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("geometry of the settings window: %v", err)
+	}
+	geo := map[string]int{}
+	for _, l := range strings.Fields(string(out)) {
+		k, v, _ := strings.Cut(l, "=")
+		geo[k], _ = strconv.Atoi(v)
+	}
+	area := image.Rect(geo["X"], geo["Y"], geo["X"]+geo["WIDTH"], geo["Y"]+geo["HEIGHT"])
+	red := colourOf("red")
+	img := waitScreen(t, kw, "the settings dialog over a loaded table", func(img image.Image) bool {
+		win := img.(interface {
+			SubImage(image.Rectangle) image.Image
+		}).SubImage(area)
+		if slices.ContainsFunc(patches(win, red), func(p patch) bool { return p.n >= 100 }) {
+			return false
+		}
+		dim := 0
+		b := win.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := win.At(x, y).RGBA()
+				if r>>8 >= 0x40 && r>>8 < uint32(red.R)-0x20 && g>>8 < 0x10 && bl>>8 < 0x10 {
+					dim++
+				}
+			}
+		}
+		return dim >= 100
+	})
+	keep(t, "qube-manager-kwin-settings.png", img)
+}
+
+// startTrayIn builds and runs qube-tray in the session's environment,
+// with this test binary as the manager its Settings item runs.
+func startTrayIn(t *testing.T, env []string, socket string) {
 	bin := filepath.Join(t.TempDir(), "qube-tray")
 	if out, err := exec.Command("go", "build", "-o", bin, "../qube-tray").CombinedOutput(); err != nil {
 		t.Fatalf("go build qube-tray: %v\n%s", err, out)
 	}
-	startProcess(t, "qube-tray", bin, append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+kw.Bus.Address), "-socket", socket,
-		"-clipboard-dir", t.TempDir())
+	startProcess(t, "qube-tray", bin, env, "-socket", socket, "-clipboard-dir", t.TempDir(),
+		"-settings", os.Args[0]+" -settings")
 }
 
 // startProcess runs a program for the rest of the test, its output shown

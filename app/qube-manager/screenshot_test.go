@@ -24,7 +24,9 @@ const asMainEnv = "QUBE_MANAGER_TEST_AS_MAIN"
 func TestMain(m *testing.M) {
 	sandbox.RunInitIfRequested()
 	if os.Getenv(asMainEnv) == "1" {
-		os.Args = append([]string{os.Args[0]}, filepath.SplitList(os.Getenv(asMainEnv+"_ARGS"))...)
+		// Arguments after the binary's name follow the environment's, as
+		// when the tray runs this binary with a qube's name.
+		os.Args = append(append([]string{os.Args[0]}, filepath.SplitList(os.Getenv(asMainEnv+"_ARGS"))...), os.Args[1:]...)
 		main()
 		os.Exit(0)
 	}
