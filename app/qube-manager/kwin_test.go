@@ -101,7 +101,11 @@ func TestKWinSession(t *testing.T) {
 	// name, Return.
 	xdotool(t, kw.XDisplay, "search", "--sync", "--name", "^Qube Manager$", "windowactivate", "--sync")
 	xdotool(t, kw.XDisplay, "key", "ctrl+n")
-	time.Sleep(500 * time.Millisecond) // the dialog takes focus on the next frame
+	// The modal dialog's shadow dims the table: work-orange's swatch loses
+	// its exact colour once the dialog, with the name box focused, is up.
+	waitScreen(t, kw, "the New qube dialog", func(img image.Image) bool {
+		return !slices.ContainsFunc(patches(img, colourOf("orange")), func(p patch) bool { return p.n >= 100 })
+	})
 	xdotool(t, kw.XDisplay, "type", "--delay", "50", "kwin-new")
 	xdotool(t, kw.XDisplay, "key", "Return")
 	waitQube(t, c, "kwin-new created from the manager", func(q qube.Qube, err error) bool { return err == nil && q.State == qube.Halted })
