@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,7 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
+	"github.com/qube-desktop/qube-desktop/internal/adminapi"
+	"github.com/qube-desktop/qube-desktop/internal/clipboard"
 	"github.com/qube-desktop/qube-desktop/internal/hostd/guilaunch"
 )
 
@@ -61,9 +65,14 @@ func (g *guiFlags) launcher(r guilaunch.Runner, adminSocket, logDir string, lg *
 	if sockets == "" {
 		sockets = filepath.Join(filepath.Dir(adminSocket), "gui")
 	}
+	if abs, err := filepath.Abs(adminSocket); err == nil {
+		adminSocket = abs
+	}
 	l, err := guilaunch.New(guilaunch.Config{
 		Runner: r, Agent: agent, Guid: guid, Xvfb: g.xvfb, Screen: g.screen,
 		RegionSize: g.regionMiB << 20, SocketDir: sockets, GuidArgs: args, Palette: g.palette,
+		Features:    guiFeatures(adminapi.New(adminapi.UnixTransport{Path: adminSocket})),
+		AdminSocket: adminSocket, ClipboardDir: clipboardDir(lg),
 		LogDir: logDir, Log: lg,
 	})
 	if err != nil {
@@ -71,6 +80,52 @@ func (g *guiFlags) launcher(r guilaunch.Runner, adminSocket, logDir string, lg *
 	}
 	lg.Printf("GUI on: %s in each qube, %s on the host", agent, guid)
 	return l, nil
+}
+
+// guiFeatures reads a qube's gui-* features and dom0's (the GUI domain's)
+// through the daemon's own Admin API, as qvm-start-daemon does.
+func guiFeatures(c *adminapi.Client) func(ctx context.Context, qube string) (map[string]string, map[string]string, error) {
+	read := func(ctx context.Context, name string) (map[string]string, error) {
+		names, err := c.FeatureList(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		for _, f := range names {
+			if !strings.HasPrefix(f, "gui-") {
+				continue
+			}
+			if m[f], err = c.FeatureGet(ctx, name, f); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
+	}
+	return func(ctx context.Context, qube string) (map[string]string, map[string]string, error) {
+		q, err := read(ctx, qube)
+		if err != nil {
+			return nil, nil, fmt.Errorf("features of %s: %w", qube, err)
+		}
+		gui, err := read(ctx, "dom0")
+		if err != nil {
+			return q, nil, fmt.Errorf("features of dom0: %w", err)
+		}
+		return q, gui, nil
+	}
+}
+
+// clipboardDir is the global clipboard of the qube-guids: /run/qubes for
+// a system daemon, as in Qubes, else $XDG_RUNTIME_DIR/qubes ("" leaves
+// qube-guid to say why it has none).
+func clipboardDir(lg *log.Logger) string {
+	if os.Geteuid() == 0 {
+		return clipboard.SystemDir
+	}
+	dir, err := clipboard.UserDir()
+	if err != nil {
+		lg.Printf("no global clipboard for qube-guid: %v", err)
+	}
+	return dir
 }
 
 // findProgram resolves a GUI binary: the flag's value, else the file next

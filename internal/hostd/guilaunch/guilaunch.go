@@ -60,6 +60,16 @@ type Config struct {
 	// Palette, if set, is qube-guid's -palette (the KDE colour scheme of
 	// KWin's title bar) with "{label}" replaced by the qube's label.
 	Palette string
+	// Features, if set, returns a qube's features and the GUI domain's
+	// (dom0's), read at every start of the qube's qube-guid; the gui-*
+	// ones become its flags (see featureArgs).
+	Features func(ctx context.Context, qube string) (qubeFeatures, guiFeatures map[string]string, err error)
+	// AdminSocket, if set, is qube-guid's -admin-socket: the daemon's own
+	// Admin API socket, where the clipboard policy looks up tags.
+	AdminSocket string
+	// ClipboardDir, if set, is qube-guid's -clipboard-dir, the global
+	// clipboard all qube-guids share.
+	ClipboardDir string
 	// GuidEnv is qube-guid's environment (default: the daemon's).
 	GuidEnv []string
 	// LogDir receives <qube>.qube-agent.log and <qube>.qube-guid.log.
@@ -391,12 +401,16 @@ func (l *Launcher) startGuid(ctx context.Context, q *qubeGUI, label string) (fun
 		return nil, err
 	}
 	defer logf.Close()
-	args := []string{"-qube", q.name, "-label", label, "-socket", q.socket, "-region-fd", "3"}
-	if l.cfg.Palette != "" {
-		args = append(args, "-palette", strings.ReplaceAll(l.cfg.Palette, "{label}", label))
+	var qf, gf map[string]string
+	if l.cfg.Features != nil {
+		fctx, cancel := context.WithTimeout(ctx, featuresTimeout)
+		qf, gf, err = l.cfg.Features(fctx, q.name)
+		cancel()
+		if err != nil {
+			l.log.Printf("%s: GUI features unreadable (%v); qube-guid uses its defaults for them", q.name, err)
+		}
 	}
-	args = append(args, l.cfg.GuidArgs...)
-	cmd := exec.CommandContext(ctx, l.cfg.Guid, args...)
+	cmd := exec.CommandContext(ctx, l.cfg.Guid, l.guidArgs(q.name, label, q.socket, qf, gf)...)
 	cmd.Env = l.cfg.GuidEnv
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.ExtraFiles = []*os.File{q.region.File()}
@@ -413,6 +427,25 @@ func (l *Launcher) startGuid(ctx context.Context, q *qubeGUI, label string) (fun
 		}
 		return errors.New("exited")
 	}, nil
+}
+
+// featuresTimeout bounds reading a qube's features before qube-guid starts.
+const featuresTimeout = 5 * time.Second
+
+// guidArgs is qube-guid's command line for a qube; region fd 3.
+func (l *Launcher) guidArgs(name, label, socket string, qubeFeatures, guiFeatures map[string]string) []string {
+	args := []string{"-qube", name, "-label", label, "-socket", socket, "-region-fd", "3"}
+	if l.cfg.Palette != "" {
+		args = append(args, "-palette", strings.ReplaceAll(l.cfg.Palette, "{label}", label))
+	}
+	if l.cfg.AdminSocket != "" {
+		args = append(args, "-admin-socket", l.cfg.AdminSocket)
+	}
+	if l.cfg.ClipboardDir != "" {
+		args = append(args, "-clipboard-dir", l.cfg.ClipboardDir)
+	}
+	args = append(args, featureArgs(name, qubeFeatures, guiFeatures, l.log)...)
+	return append(args, l.cfg.GuidArgs...)
 }
 
 func (l *Launcher) logFile(name, what string) (*os.File, error) {
