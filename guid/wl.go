@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
+	"time"
 
 	"github.com/qube-desktop/qube-desktop/assets/colorschemes"
 	"github.com/qube-desktop/qube-desktop/compositor/frame"
@@ -137,6 +139,9 @@ type wlView struct {
 	buf     *wayland.Buffer
 	retired []*retired
 	states  struct{ fullscreen, maximized bool }
+
+	redrawWaiting bool // a frame repaint waits for a buffer (toplevels)
+	destroyed     bool
 }
 
 type retired struct {
@@ -427,11 +432,45 @@ func (v *wlView) Resize(w, h int) error {
 	v.cw, v.ch = v.d.clampSize(w, h)
 	if v.top != nil {
 		v.top.SetContentSize(v.cw, v.ch)
-		if err := v.top.Redraw(); err != nil {
+		if err := v.redraw(); err != nil {
 			return err
 		}
 	}
 	return v.rebuild() // popups are made anew when their size changes
+}
+
+// redrawRetry is how long a toplevel whose frame buffers the compositor
+// all holds waits before it paints again.
+const redrawRetry = 10 * time.Millisecond
+
+// redraw paints the toplevel's frame at its current size. A burst of
+// resizes can outrun the compositor's buffer releases; then the frame is
+// painted once more, at the latest size, after redrawRetry (the releases
+// are handled meanwhile) and the sizes in between are never painted.
+func (v *wlView) redraw() error {
+	if v.redrawWaiting {
+		return nil // the retry paints the latest size
+	}
+	err := v.top.Redraw()
+	if err == nil || !framesBusy(err) {
+		return err
+	}
+	v.redrawWaiting = true
+	time.AfterFunc(redrawRetry, func() {
+		v.d.c.Post(func() {
+			v.redrawWaiting = false
+			if v.top != nil && !v.destroyed {
+				_ = v.redraw()
+			}
+		})
+	})
+	return nil
+}
+
+// framesBusy reports the frame.Painter error of a surface whose frame
+// buffers the compositor all still holds (frame exports no sentinel).
+func framesBusy(err error) bool {
+	return strings.Contains(err.Error(), "compositor holds all")
 }
 
 // SetFullscreen implements View.
@@ -488,6 +527,7 @@ func (v *wlView) SetSizeHints(h guiproto.WindowHints) error {
 // Destroy implements View.
 func (v *wlView) Destroy() {
 	d := v.d
+	v.destroyed = true
 	d.seat.forget(v)
 	for _, r := range v.retired {
 		_ = r.b.Destroy()

@@ -18,9 +18,9 @@ import (
 	"github.com/qube-desktop/qube-desktop/internal/policy"
 )
 
-// The clipboard isolation property (issue 8, item 4), at the level that
-// exists: qube-guid has no copy/paste hotkeys yet, so each of three qubes'
-// daemons is simulated by the glue the guid needs (route a key to the
+// The clipboard isolation property (issue 8, item 4) over the pieces the
+// guid is built from: each of three qubes' daemons is simulated by the
+// glue the guid uses (route a key to the
 // focused qube's daemon only, match its hotkeys, hold one copy request,
 // call the global clipboard), over the real pieces: clipboard.Hotkey,
 // clipboard.Request, one clipboard.Store per daemon on a shared directory
