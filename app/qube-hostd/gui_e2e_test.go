@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -201,6 +202,14 @@ func TestXtermOnSway(t *testing.T) {
 	if findPidOrZero(append(g.victimPattern("qube-guid"), "-palette\x00/usr/share/color-schemes/Qubered.colors\x00")) == 0 {
 		t.Error("qube-guid did not get the red label's -palette")
 	}
+	// The qube's GUI features, dom0's defaults and the daemon's own socket.
+	if findPidOrZero(append(g.victimPattern("qube-guid"), "\x00-allow-utf8-titles=true\x00",
+		"\x00-max-clipboard\x004096\x00", "\x00-admin-socket\x00"+g.sock+"\x00")) == 0 {
+		t.Error("qube-guid did not get the features, or -admin-socket, as flags")
+	}
+	if !strings.Contains(g.log.String(), "untrusted: feature gui-allow-fullscreen = \"maybe\" is not a boolean") {
+		t.Error("no log line for the invalid gui-allow-fullscreen")
+	}
 	for _, victim := range []string{"qube-guid", "qube-agent"} {
 		pid := g.findPid(t, victim)
 		syscall.Kill(pid, syscall.SIGKILL)
@@ -234,6 +243,15 @@ func showsXterm(img image.Image, in image.Rectangle) bool {
 func (g *gui) createAndRunXterm(t *testing.T) {
 	g.qvm(t, "create", "--class", "TemplateVM", "--label", "black", "tpl")
 	g.qvm(t, "create", "--label", "red", "--template", "tpl", "untrusted")
+	// GUI features: the qube's own, dom0's default, and a bad value that
+	// must not stop the qube.
+	c := adminapi.New(adminapi.UnixTransport{Path: g.sock})
+	for _, f := range [][3]string{{"untrusted", "gui-allow-utf8-titles", "1"}, {"untrusted", "gui-allow-fullscreen", "maybe"},
+		{"dom0", "gui-default-max-clipboard-size", "4096"}} {
+		if err := c.FeatureSet(context.Background(), f[0], f[1], f[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	g.qvm(t, "start", "untrusted")
 	g.qvm(t, "run", "untrusted", "xterm")
 }
