@@ -140,7 +140,8 @@ type wlView struct {
 	retired []*retired
 	states  struct{ fullscreen, maximized bool }
 
-	redrawWaiting bool // a frame repaint waits for a buffer (toplevels)
+	redrawWaiting bool      // a frame repaint waits for a buffer (toplevels)
+	waiting       []*wlView // popups placed at this toplevel's first configure
 	destroyed     bool
 }
 
@@ -198,6 +199,7 @@ func (v *wlView) initToplevel(s ViewSpec) error {
 			w.SetContentSize(cw, ch)
 		}
 		ack(ev)
+		v.placeWaiting()
 		if changed {
 			_ = v.rebuild()
 			d.handler.Configured(v.id, cw, ch)
@@ -230,6 +232,39 @@ func (v *wlView) initPopup(p *wlView, s ViewSpec) error {
 	}
 	v.painter = frame.NewPainter(d.g.Shm)
 	v.parent, v.relX, v.relY = p, s.X, s.Y
+	if !p.placed() {
+		// A toplevel's insets are known only at its first configure
+		// (server-side decorations drop the guid's title bar): a popup
+		// placed before could land a title bar's height off.
+		p.waiting = append(p.waiting, v)
+		return nil
+	}
+	return v.place()
+}
+
+// placed reports whether popups can be placed in v: a toplevel after its
+// first configure, a popup once it has its role.
+func (v *wlView) placed() bool {
+	if v.top != nil {
+		return v.top.Configured()
+	}
+	return v.popup != nil
+}
+
+// placeWaiting places the popups that waited for v.
+func (v *wlView) placeWaiting() {
+	waiting := v.waiting
+	v.waiting = nil
+	for _, c := range waiting {
+		if !c.destroyed {
+			_ = c.place()
+		}
+	}
+}
+
+// place gives the popup its xdg_popup role at its position in the parent.
+func (v *wlView) place() error {
+	d, p := v.d, v.parent
 	pos, err := v.positioner()
 	if err != nil {
 		return err
@@ -252,7 +287,11 @@ func (v *wlView) initPopup(p *wlView, s ViewSpec) error {
 		_ = v.paintPopupFrame()
 		_ = v.rebuild()
 	}
-	return v.surface.Commit()
+	if err := v.surface.Commit(); err != nil {
+		return err
+	}
+	v.placeWaiting()
+	return nil
 }
 
 // positioner places the popup's content where the qube put it relative to
@@ -545,7 +584,9 @@ func (v *wlView) Destroy() {
 		return
 	}
 	delete(d.surfaces, v.surface)
-	_ = v.popup.Destroy()
+	if v.popup != nil {
+		_ = v.popup.Destroy()
+	}
 	_ = v.xdg.Destroy()
 	_ = v.sub.Destroy()
 	_ = v.content.Destroy()
