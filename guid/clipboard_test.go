@@ -255,9 +255,11 @@ type seatHarness struct {
 	time    uint32
 }
 
-func newSeatHarness(t *testing.T) *seatHarness {
-	q := newClipQubes(t)
-	h := q.guid("work", 0)
+func newSeatHarness(t *testing.T) *seatHarness { return newSeat(t, newClipQubes(t), "work") }
+
+// newSeat is qube name's guid with its own seat, on q's global clipboard.
+func newSeat(t *testing.T, q *clipQubes, name string) *seatHarness {
+	h := q.guid(name, 0)
 	surface := new(wayland.WlSurface)
 	d := &WaylandDisplay{handler: h.s, surfaces: map[*wayland.WlSurface]surfaceRef{}}
 	d.surfaces[surface] = surfaceRef{v: &wlView{d: d, id: win}, content: true}
