@@ -392,3 +392,24 @@ func TestFrameResizesOnSway(t *testing.T) {
 	// The click on the frame never reached the qube.
 	a.quiet(300*time.Millisecond, "a click on the frame", func(r received) bool { return r.h.Type == guiproto.MsgButton })
 }
+
+// A menu the agent maps together with its window (as it replays both
+// after a guid restart) is placed once the window's first configure said
+// which insets it has: on sway, with server-side decorations and no
+// title bar of the guid's, right at the window's content + its offset.
+func TestMenuWithItsWindowOnSway(t *testing.T) {
+	comp := testenv.StartSway(t, 800, 600)
+	a := newAgent(t)
+	startGuid(t, comp, a, guid.Options{})
+	a.accept()
+	const menu = win + 1
+	a.create(win, winSpec{w: cw, h: ch, title: "term", class: "XTerm", pat: topPixel})
+	a.create(menu, winSpec{x: 50, y: 30, w: 80, h: 60, or: true, transientFor: win, class: "XTerm", pat: popupPixel})
+	a.expect("CONFIGURE to sway's size", isType(guiproto.MsgConfigure, win))
+	_, at := find(t, comp, topPixel, 796, 596)
+	img, pat := find(t, comp, popupPixel, 80, 60)
+	if want := at.Add(image.Pt(50, 30)); pat != want {
+		t.Errorf("menu content at %v, want %v (the window's content + 50,30)", pat, want)
+	}
+	checkFrame(t, img, pat, 80, 60, guid.PopupBorder, guid.PopupBorder, blue)
+}
