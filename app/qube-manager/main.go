@@ -1,6 +1,10 @@
 // Command qube-manager is the Qube Manager: a table of qubes with their
 // state and load, and the actions and dialogs to manage them, talking to
 // qubesd or qube-hostd over the Admin API.
+//
+// `fyne package --src app/qube-manager --target linux` packages it from
+// FyneApp.toml here (its icon path is relative to this folder); fyne
+// rewrites that file, bumping Build.
 package main
 
 import (
