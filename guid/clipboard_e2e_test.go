@@ -76,6 +76,9 @@ func TestSecureCopyPasteOnSway(t *testing.T) {
 	alpha := start("alpha", "blue", "ClipA")
 	beta := start("beta", "green", "ClipB")
 	in := testenv.VirtualInput(t, comp)
+	// sway focuses a window as it maps it: beta's, mapped late, would take
+	// the keys meant for alpha.
+	waitSwayView(t, comp, "beta:ClipB")
 
 	const text = "quarterly report\nline two \u00e9"
 	alpha.own(text)
@@ -301,20 +304,27 @@ func (x *xClient) readClipboard(t *testing.T, want string) string {
 	return got
 }
 
-// focus gives the client's window the keyboard focus in sway and waits
-// until the agent gave it the X input focus.
-func (x *xClient) focus(t *testing.T, comp *testenv.Compositor, appID string) {
+// waitSwayView waits until sway shows a view of appID.
+func waitSwayView(t *testing.T, comp *testenv.Compositor, appID string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, ok := swayViews(t, comp)[appID]; ok {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no sway view %s: %q", appID, swayViews(t, comp))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// focus gives the client's window the keyboard focus in sway and waits
+// until the agent gave it the X input focus.
+func (x *xClient) focus(t *testing.T, comp *testenv.Compositor, appID string) {
+	t.Helper()
+	waitSwayView(t, comp, appID)
+	deadline := time.Now().Add(20 * time.Second)
 	comp.SwayMsg(t, `[app_id="`+appID+`"] focus`)
 	for {
 		r, err := xproto.GetInputFocus(x.c).Reply()
