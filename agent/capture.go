@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 
+	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/shm"
 	"github.com/jezek/xgb/xproto"
 
@@ -53,53 +54,73 @@ func (x *X) AttachRegion(r *transport.Region) error {
 // Capture copies rectangle r of win's pixels into buf (clipped to both the
 // window and the buffer) and returns the rectangle actually copied.
 func (x *X) Capture(win *Window, buf *Buffer, r Rect) (Rect, error) {
+	return x.startCapture(win, buf, r).wait()
+}
+
+// pendingCapture is a Capture whose request is sent and whose reply is
+// still to come, so that several rectangles cost one round trip.
+type pendingCapture struct {
+	win    *Window
+	buf    *Buffer
+	r      Rect
+	err    error       // known before any request
+	cookie *xgb.Cookie // nil: nothing to copy
+	shm    bool        // cookie is an MIT-SHM GetImage, else a core GetImage
+}
+
+func (x *X) startCapture(win *Window, buf *Buffer, r Rect) pendingCapture {
 	if !win.Mapped || win.pixmap == 0 {
-		return Rect{}, errGone
+		return pendingCapture{win: win, err: errGone}
 	}
 	r = clip(r, min(win.W, buf.W), min(win.H, buf.H))
+	p := pendingCapture{win: win, buf: buf, r: r}
 	if r.W == 0 || r.H == 0 {
-		return r, nil
+		return p
 	}
-	if x.shmBase != 0 {
-		return r, x.captureSHM(win, buf, r)
+	// MIT-SHM copies whole buffer rows: a ZPixmap image is packed with
+	// stride width*4, so only full-width rows land at the right place in
+	// the buffer without a second copy. A window narrower than its buffer
+	// would not line up.
+	if x.shmBase != 0 && win.W >= buf.W {
+		off := buf.Off + uint64(r.Y*buf.W*4)
+		p.cookie, p.shm = shm.GetImage(x.conn, xproto.Drawable(win.pixmap), int16(win.Border), int16(win.Border+r.Y),
+			uint16(buf.W), uint16(r.H), 0xffffffff, xproto.ImageFormatZPixmap, x.shmSeg, uint32(off)).Cookie, true
+		return p
 	}
-	return r, x.captureGetImage(win, buf, r)
+	p.cookie = xproto.GetImage(x.conn, xproto.ImageFormatZPixmap, xproto.Drawable(win.pixmap),
+		int16(win.Border+r.X), int16(win.Border+r.Y), uint16(r.W), uint16(r.H), 0xffffffff).Cookie
+	return p
 }
 
-// captureSHM copies whole buffer rows: a ZPixmap image is packed with
-// stride width*4, so only full-width rows land at the right place in the
-// buffer without a second copy.
-func (x *X) captureSHM(win *Window, buf *Buffer, r Rect) error {
-	w := min(win.W, buf.W)
-	if w != buf.W { // window narrower than its buffer: rows would not line up
-		return x.captureGetImage(win, buf, r)
+// wait returns once the pixels are in the buffer.
+func (p pendingCapture) wait() (Rect, error) {
+	switch {
+	case p.err != nil:
+		return Rect{}, p.err
+	case p.cookie == nil:
+		return p.r, nil
+	case p.shm:
+		if _, err := (shm.GetImageCookie{Cookie: p.cookie}).Reply(); err != nil {
+			return p.r, fmt.Errorf("MIT-SHM capture of window %#x: %w", p.win.ID, err)
+		}
+		return p.r, nil
 	}
-	off := buf.Off + uint64(r.Y*buf.W*4)
-	_, err := shm.GetImage(x.conn, xproto.Drawable(win.pixmap), int16(win.Border), int16(win.Border+r.Y),
-		uint16(w), uint16(r.H), 0xffffffff, xproto.ImageFormatZPixmap, x.shmSeg, uint32(off)).Reply()
+	img, err := xproto.GetImageCookie{Cookie: p.cookie}.Reply()
 	if err != nil {
-		return fmt.Errorf("MIT-SHM capture of window %#x: %w", win.ID, err)
+		return p.r, fmt.Errorf("capture window %#x: %w", p.win.ID, err)
 	}
-	return nil
-}
-
-func (x *X) captureGetImage(win *Window, buf *Buffer, r Rect) error {
-	img, err := xproto.GetImage(x.conn, xproto.ImageFormatZPixmap, xproto.Drawable(win.pixmap),
-		int16(win.Border+r.X), int16(win.Border+r.Y), uint16(r.W), uint16(r.H), 0xffffffff).Reply()
-	if err != nil {
-		return fmt.Errorf("capture window %#x: %w", win.ID, err)
-	}
+	r, buf := p.r, p.buf
 	row := r.W * 4
 	if len(img.Data) < row*r.H {
-		return fmt.Errorf("capture window %#x: %d bytes for a %dx%d image (depth %d is not 32 bits per pixel)",
-			win.ID, len(img.Data), r.W, r.H, img.Depth)
+		return r, fmt.Errorf("capture window %#x: %d bytes for a %dx%d image (depth %d is not 32 bits per pixel)",
+			p.win.ID, len(img.Data), r.W, r.H, img.Depth)
 	}
 	stride := buf.W * 4
 	for y := 0; y < r.H; y++ {
 		d := (r.Y+y)*stride + r.X*4
 		copy(buf.Mem[d:d+row], img.Data[y*row:(y+1)*row])
 	}
-	return nil
+	return r, nil
 }
 
 // clip intersects r with [0,w)x[0,h).

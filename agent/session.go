@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,12 @@ type Agent struct {
 	writeErr error              // the connection failed; the reader will notice
 	connDone chan struct{}      // closed when conn is dropped
 	version  guiproto.Version
+	out      bytes.Buffer // messages queued for the daemon until flush
+
+	// Scratch for flushDamage, reused so a frame allocates little.
+	takes []pendingDamage
+	caps  []pendingCapture
+	rects []Rect
 }
 
 // winState is what the connected daemon knows of a window.
@@ -167,6 +174,7 @@ func (a *Agent) Run(ctx context.Context, accept AcceptFunc) error {
 		}
 	}()
 	for {
+		a.flush()
 		var clipTimer <-chan time.Time
 		if d := a.x.ClipboardDeadline(); !d.IsZero() {
 			clipTimer = time.After(time.Until(d))
@@ -260,6 +268,7 @@ func (a *Agent) disconnect() {
 	a.conn.Close()
 	close(a.connDone)
 	a.conn = nil
+	a.out.Reset()
 	for _, bufs := range a.awaitAck {
 		for _, b := range bufs {
 			a.free(b)
@@ -275,14 +284,31 @@ func (a *Agent) disconnect() {
 	}
 }
 
+// send queues m for the daemon; flush writes the queue. Messages go out
+// once per batch of X events or daemon messages, in one write.
 func (a *Agent) send(id xproto.Window, m guiproto.Message) {
 	if a.conn == nil || a.writeErr != nil {
 		return
 	}
-	if err := guiproto.WriteMessage(a.conn, uint32(id), m); err != nil {
+	if err := guiproto.WriteMessage(&a.out, uint32(id), m); err != nil {
 		a.log.Printf("send %s: %v", m.Type(), err)
 		a.writeErr = err
 		a.conn.Close() // the reader sees the error and disconnects
+	}
+}
+
+func (a *Agent) flush() {
+	if a.out.Len() == 0 {
+		return
+	}
+	defer a.out.Reset()
+	if a.conn == nil || a.writeErr != nil {
+		return
+	}
+	if _, err := a.conn.Write(a.out.Bytes()); err != nil {
+		a.log.Printf("send to the daemon: %v", err)
+		a.writeErr = err
+		a.conn.Close()
 	}
 }
 
@@ -556,37 +582,57 @@ func (a *Agent) live(id xproto.Window) *winState {
 // it one bounding box costs less than many small copies.
 const maxDamageRects = 16
 
+// flushDamage copies every dirty window's damage into its buffer and tells
+// the daemon. The X requests are pipelined: all windows' damage in one
+// round trip, then all their captures in another.
 func (a *Agent) flushDamage() {
+	takes := a.takes[:0]
 	for id, st := range a.wins {
-		w := a.x.Window(id)
-		if !st.dirty || w == nil {
-			continue
+		if w := a.x.Window(id); st.dirty && w != nil {
+			st.dirty = false
+			takes = append(takes, a.x.requestDamage(w))
 		}
-		st.dirty = false
-		rects, err := a.x.TakeDamage(w)
+	}
+	caps := a.caps[:0]
+	for _, p := range takes {
+		w := p.win
+		rects, err := p.rects(a.rects[:0])
+		a.rects = rects
 		if err != nil {
 			a.log.Print(err)
 			continue
 		}
-		if !w.Mapped || st.buf == nil || !st.dumped || a.live(id) == nil {
+		st := a.wins[w.ID]
+		if !w.Mapped || st.buf == nil || !st.dumped || a.live(w.ID) == nil {
 			continue
 		}
 		if len(rects) > maxDamageRects {
 			rects = []Rect{bounds(rects)}
 		}
 		for _, r := range rects {
-			got, err := a.x.Capture(w, st.buf, r)
-			if err != nil {
-				if !errors.Is(err, errGone) {
-					a.log.Printf("capture: %v", err)
-				}
-				break
-			}
-			if got.W > 0 && got.H > 0 {
-				a.send(id, guiproto.ShmImage{X: int32(got.X), Y: int32(got.Y), Width: uint32(got.W), Height: uint32(got.H)})
-			}
+			caps = append(caps, a.x.startCapture(w, st.buf, r))
 		}
 	}
+	var failed *Window // after a failed capture, the rest of its window is not sent
+	for _, p := range caps {
+		if p.win != nil && p.win == failed {
+			continue
+		}
+		got, err := p.wait()
+		if err != nil {
+			if !errors.Is(err, errGone) {
+				a.log.Printf("capture: %v", err)
+			}
+			failed = p.win
+			continue
+		}
+		if got.W > 0 && got.H > 0 {
+			a.send(p.win.ID, guiproto.ShmImage{X: int32(got.X), Y: int32(got.Y), Width: uint32(got.W), Height: uint32(got.H)})
+		}
+	}
+	clear(takes)
+	clear(caps)
+	a.takes, a.caps = takes[:0], caps[:0]
 }
 
 func bounds(rs []Rect) Rect {

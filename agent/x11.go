@@ -386,17 +386,36 @@ var errGone = errors.New("window is not mapped")
 // TakeDamage returns the rectangles of win damaged since the last call
 // (window coordinates) and clears them, re-arming the Damaged report.
 // It must follow every Damaged, or the window reports no more damage.
-func (x *X) TakeDamage(win *Window) ([]Rect, error) {
-	if err := damage.SubtractChecked(x.conn, win.damage, 0, x.dmgParts).Check(); err != nil {
-		return nil, fmt.Errorf("take the damage of window %#x: %w", win.ID, err)
+func (x *X) TakeDamage(win *Window) ([]Rect, error) { return x.requestDamage(win).rects(nil) }
+
+// pendingDamage is a TakeDamage whose requests are sent and whose replies
+// are still to come, so that several windows cost one round trip.
+type pendingDamage struct {
+	win      *Window
+	subtract *xgb.Cookie
+	fetch    xfixes.FetchRegionCookie
+}
+
+// requestDamage sends DamageSubtract and FetchRegion back to back: the
+// FetchRegion reply also settles the subtract (xgb pings a checked request
+// once a later reply arrives), so no sync round trip is needed. The
+// scratch region is shared, but the server runs each pair in order.
+func (x *X) requestDamage(win *Window) pendingDamage {
+	return pendingDamage{win: win, subtract: damage.SubtractChecked(x.conn, win.damage, 0, x.dmgParts).Cookie,
+		fetch: xfixes.FetchRegion(x.conn, x.dmgParts)}
+}
+
+// rects waits for the damage and appends its rectangles to dst.
+func (p pendingDamage) rects(dst []Rect) ([]Rect, error) {
+	r, ferr := p.fetch.Reply()
+	if err := p.subtract.Check(); err != nil {
+		return dst, fmt.Errorf("take the damage of window %#x: %w", p.win.ID, err)
 	}
-	r, err := xfixes.FetchRegion(x.conn, x.dmgParts).Reply()
-	if err != nil {
-		return nil, fmt.Errorf("fetch the damage of window %#x: %w", win.ID, err)
+	if ferr != nil {
+		return dst, fmt.Errorf("fetch the damage of window %#x: %w", p.win.ID, ferr)
 	}
-	rects := make([]Rect, len(r.Rectangles))
-	for i, q := range r.Rectangles {
-		rects[i] = Rect{int(q.X), int(q.Y), int(q.Width), int(q.Height)}
+	for _, q := range r.Rectangles {
+		dst = append(dst, Rect{int(q.X), int(q.Y), int(q.Width), int(q.Height)})
 	}
-	return rects, nil
+	return dst, nil
 }
