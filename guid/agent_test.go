@@ -285,27 +285,9 @@ func (a *scriptAgent) quiet(d time.Duration, what string, match func(received) b
 	}
 }
 
-// logBuffer collects the daemon's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startGuid runs the daemon in-process for comp's display.
-func startGuid(t testing.TB, comp *testenv.Compositor, a *scriptAgent, o guid.Options) *logBuffer {
-	lb := &logBuffer{}
+func startGuid(t testing.TB, comp *testenv.Compositor, a *scriptAgent, o guid.Options) *testenv.LogBuffer {
+	lb := &testenv.LogBuffer{}
 	o.Qube, o.Socket, o.Display = "work", a.path, comp.SocketPath()
 	o.Region = a.guidRegion()
 	o.Log = log.New(lb, "", 0)

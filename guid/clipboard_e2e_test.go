@@ -130,7 +130,7 @@ func runProc(t *testing.T, what string, region *transport.Region, env []string, 
 	cmd := exec.Command(name, args...)
 	cmd.ExtraFiles = []*os.File{region.File()}
 	cmd.Env = env
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -309,11 +309,11 @@ func waitSwayView(t *testing.T, comp *testenv.Compositor, appID string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, ok := swayViews(t, comp)[appID]; ok {
+		if _, ok := comp.SwayTitles(t)[appID]; ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no sway view %s: %q", appID, swayViews(t, comp))
+			t.Fatalf("no sway view %s: %q", appID, comp.SwayTitles(t))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -335,7 +335,7 @@ func (x *xClient) focus(t *testing.T, comp *testenv.Compositor, appID string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s never got the X input focus (it is on %#x; sway views %q)", appID, r.Focus, swayViews(t, comp))
+			t.Fatalf("%s never got the X input focus (it is on %#x; sway views %q)", appID, r.Focus, comp.SwayTitles(t))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

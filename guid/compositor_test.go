@@ -2,7 +2,6 @@ package guid_test
 
 import (
 	"context"
-	"encoding/json"
 	"image"
 	"os"
 	"os/exec"
@@ -41,7 +40,7 @@ func TestBinaryOnWeston(t *testing.T) {
 	cmd := exec.Command(bin, "-qube", "work", "-label", "blue", "-socket", a.path, "-region-fd", "3",
 		"-display", comp.SocketPath(), "-border", "2", "-titlebar", "20")
 	cmd.ExtraFiles = []*os.File{region.File()}
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -133,31 +132,6 @@ func waitGone(t *testing.T, comp *testenv.Compositor, c interface{ RGBA() (r, g,
 	}
 }
 
-// swayViews maps app_id to title for every view in sway's tree.
-func swayViews(t *testing.T, comp *testenv.Compositor) map[string]string {
-	out := map[string]string{}
-	collect([]byte(comp.SwayMsg(t, "-t", "get_tree", "-r")), out)
-	return out
-}
-
-func collect(raw []byte, out map[string]string) {
-	var n struct {
-		Name          string            `json:"name"`
-		AppID         *string           `json:"app_id"`
-		Nodes         []json.RawMessage `json:"nodes"`
-		FloatingNodes []json.RawMessage `json:"floating_nodes"`
-	}
-	if json.Unmarshal(raw, &n) != nil {
-		return
-	}
-	if n.AppID != nil {
-		out[*n.AppID] = n.Name
-	}
-	for _, c := range append(n.Nodes, n.FloatingNodes...) {
-		collect(c, out)
-	}
-}
-
 // TestWindowsOnSway: a tiled window follows sway's size through the
 // configure loop; titles are sanitized; a menu is a popup with a 2-px
 // frame; a popup covering the output becomes a framed toplevel.
@@ -178,7 +152,7 @@ func TestWindowsOnSway(t *testing.T) {
 	checkContent(t, img, at, topPixel, 796, 596)
 	checkFrame(t, img, at, 796, 596, 2, 2, blue)
 
-	views := swayViews(t, comp)
+	views := comp.SwayTitles(t)
 	if got := views["work:XTerm"]; got != "[work] evil___txt_.exe" {
 		t.Errorf("sway shows title %q for app_id work:XTerm (all %q)", got, views)
 	}
@@ -217,9 +191,9 @@ func TestWindowsOnSway(t *testing.T) {
 	// An override-redirect window covering the output is a framed toplevel.
 	a.create(win+2, winSpec{x: 0, y: 0, w: 800, h: 600, or: true, transientFor: win, title: "cover", class: "Cover", pat: solid(green)})
 	deadline = time.Now().Add(10 * time.Second)
-	for swayViews(t, comp)["work:Cover"] != "[work] cover" {
+	for comp.SwayTitles(t)["work:Cover"] != "[work] cover" {
 		if time.Now().After(deadline) {
-			t.Fatalf("the covering window is not a sway view: %q", swayViews(t, comp))
+			t.Fatalf("the covering window is not a sway view: %q", comp.SwayTitles(t))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -308,7 +282,7 @@ func TestInputOnSway(t *testing.T) {
 	}
 	go func() { _ = other.Run(context.Background()) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for _, ok := swayViews(t, comp)["other"]; !ok; _, ok = swayViews(t, comp)["other"] {
+	for _, ok := comp.SwayTitles(t)["other"]; !ok; _, ok = comp.SwayTitles(t)["other"] {
 		if time.Now().After(deadline) {
 			t.Fatal("the other client's window never mapped")
 		}

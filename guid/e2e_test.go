@@ -50,7 +50,7 @@ func TestRealAgentOnSway(t *testing.T) {
 
 	cmd := exec.Command(bin, "-transport", "unix", "-socket", a.path, "-region-fd", "3", "-display", xv.Display)
 	cmd.ExtraFiles = []*os.File{a.region.File()}
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -65,9 +65,9 @@ func TestRealAgentOnSway(t *testing.T) {
 	// sway tiles the window; the agent follows the configure and the X
 	// window's background fills the new size.
 	deadline := time.Now().Add(15 * time.Second)
-	for swayViews(t, comp)["work:Xe2e"] != "[work] e2e_ title" {
+	for comp.SwayTitles(t)["work:Xe2e"] != "[work] e2e_ title" {
 		if time.Now().After(deadline) {
-			t.Fatalf("sway views %q, want app_id work:Xe2e titled \"[work] e2e_ title\"", swayViews(t, comp))
+			t.Fatalf("sway views %q, want app_id work:Xe2e titled \"[work] e2e_ title\"", comp.SwayTitles(t))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -19,7 +19,7 @@ import (
 func TestSilentAgent(t *testing.T) {
 	comp := testenv.StartSway(t, 640, 480)
 	a := newAgent(t)
-	lb := &logBuffer{}
+	lb := &testenv.LogBuffer{}
 	o := guid.Options{Config: guid.Config{Qube: "work"}, Socket: a.path, Display: comp.SocketPath(),
 		Region: a.guidRegion(), Log: log.New(lb, "", 0),
 		Style: guid.DisplayOptions{Label: blue, Border: 2, TitleBar: 20}}

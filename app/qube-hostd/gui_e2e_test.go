@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -34,7 +33,7 @@ const nobody = 65534
 type gui struct {
 	bin, sock string
 	comp      *testenv.Compositor
-	log       *syncBuffer
+	log       *testenv.LogBuffer
 	events    chan adminapi.Event
 }
 
@@ -53,7 +52,7 @@ func startGUI(t *testing.T, startComp func(testing.TB, int, int) *testenv.Compos
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	// A root daemon runs qubes as nobody, who must reach the homes.
 	os.Chmod(dir, 0o711)
-	g := &gui{bin: bin, sock: filepath.Join(dir, "run", "qubesd.sock"), comp: comp, log: &syncBuffer{}}
+	g := &gui{bin: bin, sock: filepath.Join(dir, "run", "qubesd.sock"), comp: comp, log: &testenv.LogBuffer{}}
 	data := filepath.Join(dir, "data")
 	args := []string{"-socket", g.sock, "-data", data, "-gui", "on", "-gui-screen", "1024x768x24",
 		"-gui-palette", "/usr/share/color-schemes/Qube{label}.colors"}
@@ -298,7 +297,7 @@ func (g *gui) waitTitle(t *testing.T, want string) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var titles []string
-		for app, title := range swayTitles(g.comp.SwayMsg(t, "-t", "get_tree", "-r")) {
+		for app, title := range g.comp.SwayTitles(t) {
 			if strings.HasPrefix(app, "untrusted:") {
 				titles = append(titles, title)
 			}
@@ -311,31 +310,6 @@ func (g *gui) waitTitle(t *testing.T, want string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// swayTitles maps app_id to title for every view in a sway tree.
-func swayTitles(tree string) map[string]string {
-	out := map[string]string{}
-	var walk func(raw []byte)
-	walk = func(raw []byte) {
-		var n struct {
-			Name          string            `json:"name"`
-			AppID         *string           `json:"app_id"`
-			Nodes         []json.RawMessage `json:"nodes"`
-			FloatingNodes []json.RawMessage `json:"floating_nodes"`
-		}
-		if json.Unmarshal(raw, &n) != nil {
-			return
-		}
-		if n.AppID != nil {
-			out[*n.AppID] = n.Name
-		}
-		for _, c := range append(n.Nodes, n.FloatingNodes...) {
-			walk(c)
-		}
-	}
-	walk([]byte(tree))
-	return out
 }
 
 // victimPattern is how a GUI process of this daemon's untrusted shows in
@@ -475,21 +449,4 @@ func saveShot(img image.Image, name string) string {
 		os.WriteFile(p, buf.Bytes(), 0o644)
 	}
 	return p
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

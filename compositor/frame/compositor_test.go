@@ -1,7 +1,6 @@
 package frame_test
 
 import (
-	"encoding/json"
 	"image"
 	"image/color"
 	"strings"
@@ -256,12 +255,7 @@ func TestFramedWindowOnSway(t *testing.T) {
 	}
 	checkWindow(t, img, at, w.Style())
 
-	raw := comp.SwayMsg(t, "-t", "get_tree", "-r")
-	if !json.Valid([]byte(raw)) {
-		t.Fatalf("swaymsg get_tree is not JSON: %s", raw)
-	}
-	titles := map[string]string{}
-	collectTitles([]byte(raw), titles)
+	titles := comp.SwayTitles(t)
 	if got := titles["qube-work.test"]; got != "[work] test window" {
 		t.Errorf("sway shows title %q for app_id qube-work.test (all: %v)", got, titles)
 	}
@@ -272,8 +266,7 @@ func TestFramedWindowOnSway(t *testing.T) {
 	if err := c.Roundtrip(); err != nil {
 		t.Fatal(err)
 	}
-	titles = map[string]string{}
-	collectTitles([]byte(comp.SwayMsg(t, "-t", "get_tree", "-r")), titles)
+	titles = comp.SwayTitles(t)
 	if got := titles["qube-work.test"]; got != "[work] renamed" {
 		t.Errorf("after SetTitle sway shows title %q, want %q", got, "[work] renamed")
 	}
@@ -319,25 +312,6 @@ func TestKWinTitleBarInLabelColour(t *testing.T) {
 	}
 	if got := barRed(scheme); got < 0.6 {
 		t.Errorf("with palette %s only %.0f%% of KWin's title bar is the label colour", scheme, 100*got)
-	}
-}
-
-// collectTitles maps app_id to name for every view in a sway tree.
-func collectTitles(raw []byte, out map[string]string) {
-	var n struct {
-		Name          string            `json:"name"`
-		AppID         *string           `json:"app_id"`
-		Nodes         []json.RawMessage `json:"nodes"`
-		FloatingNodes []json.RawMessage `json:"floating_nodes"`
-	}
-	if json.Unmarshal(raw, &n) != nil {
-		return
-	}
-	if n.AppID != nil {
-		out[*n.AppID] = n.Name
-	}
-	for _, c := range append(n.Nodes, n.FloatingNodes...) {
-		collectTitles(c, out)
 	}
 }
 

@@ -68,13 +68,13 @@ func (e *env) std(id uint32, title string) {
 // titled waits until sway shows one view of work with exactly title.
 func (e *env) titled(title string) {
 	e.t.Helper()
-	waitViews(e.t, e.comp, "work", "the title "+title, func(vs []node) bool { return len(vs) == 1 && vs[0].Name == title })
+	waitViews(e.t, e.comp, "work", "the title "+title, func(vs []testenv.SwayView) bool { return len(vs) == 1 && vs[0].Title == title })
 }
 
 // shown waits until sway shows n views of work.
-func (e *env) shown(n int) []node {
+func (e *env) shown(n int) []testenv.SwayView {
 	e.t.Helper()
-	return waitViews(e.t, e.comp, "work", "the qube's windows", func(vs []node) bool { return len(vs) == n })
+	return waitViews(e.t, e.comp, "work", "the qube's windows", func(vs []testenv.SwayView) bool { return len(vs) == n })
 }
 
 // stays asserts that, once the daemon has handled everything sent so
@@ -590,7 +590,7 @@ var attacks = []attack{
 		func(e *env) {
 			e.std(w1, "a\xc0\xafb\xed\xa0\x80c\xe2\x82")
 			vs := e.shown(1)
-			checkTitle(e.t, vs[0].Name)
+			checkTitle(e.t, vs[0].Title)
 		}},
 
 	// Issue 8: override-redirect windows, popups, frames, fullscreen.

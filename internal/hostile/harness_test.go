@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -46,27 +45,9 @@ var (
 type daemon struct {
 	qube   string
 	cmd    *exec.Cmd
-	out    *logBuffer
+	out    *testenv.LogBuffer
 	exited chan struct{}
 	once   sync.Once // stop
-}
-
-// logBuffer collects a process's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // buildGuid builds app/qube-guid once for the suite.
@@ -91,7 +72,7 @@ func startDaemon(t *testing.T, bin string, comp *testenv.Compositor, a *agent, n
 	defer f.Close()
 	args := append([]string{"-qube", name, "-label", label, "-socket", a.path, "-region-fd", "3",
 		"-display", comp.SocketPath()}, flags...)
-	d := &daemon{qube: name, cmd: exec.Command(bin, args...), out: &logBuffer{}, exited: make(chan struct{})}
+	d := &daemon{qube: name, cmd: exec.Command(bin, args...), out: &testenv.LogBuffer{}, exited: make(chan struct{})}
 	d.cmd.ExtraFiles = []*os.File{f}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
@@ -421,46 +402,21 @@ func (a *agent) ping() error {
 	}
 }
 
-// node is a view in sway's tree.
-type node struct {
-	Name           string `json:"name"`
-	AppID          string `json:"app_id"`
-	FullscreenMode int    `json:"fullscreen_mode"`
-	Rect           struct {
-		X, Y, Width, Height int
-	} `json:"rect"`
-}
-
 // views returns sway's views whose app_id is the qube's name or starts
 // with "qube:".
-func views(t testing.TB, comp *testenv.Compositor, qubeName string) []node {
+func views(t testing.TB, comp *testenv.Compositor, qubeName string) []testenv.SwayView {
 	t.Helper()
-	var out []node
-	var walk func(raw json.RawMessage)
-	walk = func(raw json.RawMessage) {
-		var n struct {
-			node
-			AppID         *string           `json:"app_id"`
-			Nodes         []json.RawMessage `json:"nodes"`
-			FloatingNodes []json.RawMessage `json:"floating_nodes"`
-		}
-		if err := json.Unmarshal(raw, &n); err != nil {
-			t.Fatalf("sway tree: %v", err)
-		}
-		if n.AppID != nil && (*n.AppID == qubeName || strings.HasPrefix(*n.AppID, qubeName+":")) {
-			n.node.AppID = *n.AppID
-			out = append(out, n.node)
-		}
-		for _, c := range append(n.Nodes, n.FloatingNodes...) {
-			walk(c)
+	var out []testenv.SwayView
+	for _, v := range comp.SwayViews(t) {
+		if v.AppID == qubeName || strings.HasPrefix(v.AppID, qubeName+":") {
+			out = append(out, v)
 		}
 	}
-	walk(json.RawMessage(comp.SwayMsg(t, "-t", "get_tree", "-r")))
 	return out
 }
 
 // waitViews polls sway's tree until ok accepts the qube's views.
-func waitViews(t testing.TB, comp *testenv.Compositor, qubeName, what string, ok func([]node) bool) []node {
+func waitViews(t testing.TB, comp *testenv.Compositor, qubeName, what string, ok func([]testenv.SwayView) bool) []testenv.SwayView {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

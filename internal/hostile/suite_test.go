@@ -30,7 +30,7 @@ func TestHostileAgent(t *testing.T) {
 	by := startDaemon(t, bin, comp, b, "personal", "green")
 	b.accept(t)
 	b.window(bystanderID, win{w: 160, h: 96, title: "notes", class: "Notes", fill: cyan})
-	waitViews(t, comp, "personal", "the bystander's window", func(vs []node) bool { return len(vs) == 1 })
+	waitViews(t, comp, "personal", "the bystander's window", func(vs []testenv.SwayView) bool { return len(vs) == 1 })
 	comp.SwayMsg(t, `[app_id="^personal"] move absolute position 600 460`)
 	bystanderPixels(t, comp)
 
@@ -45,14 +45,14 @@ func TestHostileAgent(t *testing.T) {
 			} else {
 				a.accept(t)
 			}
-			waitViews(t, comp, "work", "no window of the previous attack", func(vs []node) bool { return len(vs) == 0 })
+			waitViews(t, comp, "work", "no window of the previous attack", func(vs []testenv.SwayView) bool { return len(vs) == 0 })
 			at.run(&env{t: t, a: a, comp: comp})
 			switch at.outcome {
 			case disconnect:
 				if err := a.waitHangup(10 * time.Second); err != nil {
 					t.Fatalf("want the session ended: %v", err)
 				}
-				waitViews(t, comp, "work", "the qube's windows destroyed", func(vs []node) bool { return len(vs) == 0 })
+				waitViews(t, comp, "work", "the qube's windows destroyed", func(vs []testenv.SwayView) bool { return len(vs) == 0 })
 			default:
 				if err := a.ping(); err != nil {
 					t.Fatalf("want the session kept: %v", err)
@@ -71,7 +71,7 @@ func TestHostileAgent(t *testing.T) {
 		})
 	}
 	a.hangup()
-	waitViews(t, comp, "work", "no window of the last attack", func(vs []node) bool { return len(vs) == 0 })
+	waitViews(t, comp, "work", "no window of the last attack", func(vs []testenv.SwayView) bool { return len(vs) == 0 })
 	bystanderPixels(t, comp)
 	victim.healthy(t)
 	by.healthy(t)
@@ -108,7 +108,7 @@ func bystanderWorks(t *testing.T, b *agent, comp *testenv.Compositor) {
 		}
 	}
 	vs := views(t, comp, "personal")
-	if len(vs) != 1 || vs[0].Name != "[personal] notes" || vs[0].AppID != "personal:Notes" {
+	if len(vs) != 1 || vs[0].Title != "[personal] notes" || vs[0].AppID != "personal:Notes" {
 		t.Fatalf("the bystander's window in sway: %+v", vs)
 	}
 }

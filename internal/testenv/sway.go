@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"os"
@@ -17,7 +18,7 @@ const nobody = 65534
 // StartSway starts sway headless (pixman renderer, no input devices) as
 // uid 65534 with one width×height output at 0,0, background #204060 and no
 // borders. A single tiled window gets the whole output; a smaller buffer is
-// centred. Screenshots come from grim, window titles from SwayTree.
+// centred. Screenshots come from grim, window titles from SwayViews.
 func StartSway(t testing.TB, width, height int) *Compositor {
 	t.Helper()
 	NeedCommands(t, "sway", "swaymsg", "grim", "setpriv")
@@ -86,4 +87,55 @@ func (c *Compositor) SwayMsg(t testing.TB, args ...string) string {
 		t.Fatalf("swaymsg %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// SwayView is a view (a toplevel window) in sway's tree.
+type SwayView struct {
+	AppID          string
+	Title          string
+	FullscreenMode int // 0 none, 1 the output, 2 global
+}
+
+// SwayViews returns every view in sway's tree, tiled and floating, in tree
+// order; sway only.
+func (c *Compositor) SwayViews(t testing.TB) []SwayView {
+	t.Helper()
+	var out []SwayView
+	var walk func(raw json.RawMessage) error
+	walk = func(raw json.RawMessage) error {
+		var n struct {
+			Name           string            `json:"name"`
+			AppID          *string           `json:"app_id"`
+			FullscreenMode int               `json:"fullscreen_mode"`
+			Nodes          []json.RawMessage `json:"nodes"`
+			FloatingNodes  []json.RawMessage `json:"floating_nodes"`
+		}
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return err
+		}
+		// Only Wayland views carry an app_id; containers and X11 views do not.
+		if n.AppID != nil {
+			out = append(out, SwayView{AppID: *n.AppID, Title: n.Name, FullscreenMode: n.FullscreenMode})
+		}
+		for _, ch := range append(n.Nodes, n.FloatingNodes...) {
+			if err := walk(ch); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(json.RawMessage(c.SwayMsg(t, "-t", "get_tree", "-r"))); err != nil {
+		t.Fatalf("sway's get_tree: %v", err)
+	}
+	return out
+}
+
+// SwayTitles maps app_id to title for every view in sway's tree; sway only.
+func (c *Compositor) SwayTitles(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, v := range c.SwayViews(t) {
+		out[v.AppID] = v.Title
+	}
+	return out
 }

@@ -1,14 +1,12 @@
 package vmtest
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +32,7 @@ func (v *vm) showOnSway(t *testing.T) {
 	// Its own runtime dir, as in a user session: the guid keeps the global
 	// clipboard there.
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir())
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -144,22 +142,4 @@ func sameRGB(a, b color.Color) bool {
 	ar, ag, ab, _ := a.RGBA()
 	br, bg, bb, _ := b.RGBA()
 	return ar>>8 == br>>8 && ag>>8 == bg>>8 && ab>>8 == bb>>8
-}
-
-// syncBuffer collects a child's output from its two pipes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
