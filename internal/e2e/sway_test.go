@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"os/exec"
@@ -50,7 +49,7 @@ func TestTitlesAndInputOnSway(t *testing.T) {
 	waitView(t, comp, "work:E2EClient", "[work] Hello e2e")
 
 	v := testenv.VirtualInput(t, comp)
-	v.MoveTo(at.X+10, at.Y+7)
+	c.pointAt(v, at.Add(image.Pt(10, 7)), "motion 1 10 7")
 	v.Click(btnLeft)
 	if got := c.expect("button", 10*time.Second); got != "button 1 1 10 7" {
 		t.Errorf("X client got %q, want a button-1 press at 10,7", got)
@@ -69,12 +68,45 @@ func TestTitlesAndInputOnSway(t *testing.T) {
 	waitView(t, comp, "work:XTerm", "[work] e2e xterm")
 }
 
+// pointAt moves the pointer to p until the X client reports the motion
+// want. The guid asks for its wl_pointer only when sway announces the
+// virtual pointer's seat capability: a click sent before that is lost.
+func (c *client) pointAt(v *testenv.VInput, p image.Point, want string) {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var seen []string
+	for {
+		// From one pixel off, so that every round is a motion.
+		v.MoveTo(p.X+1, p.Y)
+		v.MoveTo(p.X, p.Y)
+		wait := time.After(500 * time.Millisecond)
+	round:
+		for {
+			select {
+			case l, ok := <-c.lines:
+				if !ok {
+					c.t.Fatalf("xclient exited while waiting for %q (saw %q)", want, seen)
+				}
+				if l == want {
+					return
+				}
+				seen = append(seen, l)
+			case <-wait:
+				break round
+			}
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("xclient: no %q within 20s (saw %q)", want, seen)
+		}
+	}
+}
+
 // waitView waits until sway shows a view with this app_id and title.
 func waitView(t *testing.T, comp *testenv.Compositor, appID, title string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		views := swayViews(t, comp)
+		views := comp.SwayTitles(t)
 		if views[appID] == title {
 			return
 		}
@@ -82,31 +114,6 @@ func waitView(t *testing.T, comp *testenv.Compositor, appID, title string) {
 			t.Fatalf("sway has no view %s titled %q: %q", appID, title, views)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// swayViews maps app_id to title for every view in sway's tree.
-func swayViews(t *testing.T, comp *testenv.Compositor) map[string]string {
-	out := map[string]string{}
-	collect([]byte(comp.SwayMsg(t, "-t", "get_tree", "-r")), out)
-	return out
-}
-
-func collect(raw []byte, out map[string]string) {
-	var n struct {
-		Name          string            `json:"name"`
-		AppID         *string           `json:"app_id"`
-		Nodes         []json.RawMessage `json:"nodes"`
-		FloatingNodes []json.RawMessage `json:"floating_nodes"`
-	}
-	if json.Unmarshal(raw, &n) != nil {
-		return
-	}
-	if n.AppID != nil {
-		out[*n.AppID] = n.Name
-	}
-	for _, c := range append(n.Nodes, n.FloatingNodes...) {
-		collect(c, out)
 	}
 }
 

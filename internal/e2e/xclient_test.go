@@ -86,6 +86,8 @@ func (x *xclient) events() {
 			x.say("key %d %d %d %d", x.ids[e.Event], e.Detail, e.EventX, e.EventY)
 		case xproto.ButtonPressEvent:
 			x.say("button %d %d %d %d", x.ids[e.Event], e.Detail, e.EventX, e.EventY)
+		case xproto.MotionNotifyEvent:
+			x.say("motion %d %d %d", x.ids[e.Event], e.EventX, e.EventY)
 		case xproto.ConfigureNotifyEvent:
 			x.mu.Lock()
 			x.size[e.Window] = [2]int{int(e.Width), int(e.Height)}
@@ -167,8 +169,8 @@ func (x *xclient) create(id, px, py, w, h int, or bool, parent xproto.Window) (x
 	if or {
 		orv = 1
 	}
-	mask := uint32(xproto.EventMaskKeyPress | xproto.EventMaskButtonPress | xproto.EventMaskExposure |
-		xproto.EventMaskStructureNotify)
+	mask := uint32(xproto.EventMaskKeyPress | xproto.EventMaskButtonPress | xproto.EventMaskPointerMotion |
+		xproto.EventMaskExposure | xproto.EventMaskStructureNotify)
 	if err := xproto.CreateWindowChecked(x.c, x.scr.RootDepth, win, x.scr.Root, int16(px), int16(py), uint16(w), uint16(h), 0,
 		xproto.WindowClassInputOutput, x.scr.RootVisual, xproto.CwBackPixel|xproto.CwOverrideRedirect|xproto.CwEventMask,
 		[]uint32{0, orv, mask}).Check(); err != nil {
