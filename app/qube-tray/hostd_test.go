@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
 	"github.com/qube-desktop/qube-desktop/internal/adminapi"
 	"github.com/qube-desktop/qube-desktop/internal/notify/notifytest"
 	"github.com/qube-desktop/qube-desktop/internal/qube"
-	"github.com/qube-desktop/qube-desktop/internal/sni"
 	"github.com/qube-desktop/qube-desktop/internal/testenv"
 )
 
@@ -80,22 +78,7 @@ func TestAgainstQubeHostd(t *testing.T) {
 
 	// Kill from work's submenu.
 	_, ids := topLabels(t, host, item)
-	var rev uint32
-	var sub menuEntry
-	if err := host.Object(item, sni.MenuPath).Call(sni.MenuInterface+".GetLayout", 0, ids[1], int32(1), []string{"label"}).Store(&rev, &sub); err != nil {
-		t.Fatal(err)
-	}
-	var kill int32
-	for _, v := range sub.Children {
-		var e menuEntry
-		dbus.Store([]any{v.Value()}, &e)
-		if e.Props["label"].Value() == "Kill" {
-			kill = e.ID
-		}
-	}
-	if err := host.Object(item, sni.MenuPath).Call(sni.MenuInterface+".Event", 0, kill, "clicked", dbus.MakeVariant(int32(0)), uint32(0)).Err; err != nil {
-		t.Fatalf("click Kill (%d): %v", kill, err)
-	}
+	clickSubmenu(t, host, item, ids[1], "Kill")
 	waitFor(t, "work halted", func() bool {
 		q, err := c.ListQube(ctx, "work")
 		return err == nil && q.State == qube.Halted

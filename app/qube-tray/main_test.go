@@ -180,6 +180,31 @@ func topLabels(t *testing.T, c *dbus.Conn, item string) ([]string, []int32) {
 	return labels, ids
 }
 
+// clickSubmenu clicks the entry labelled label in submenu parent, as a
+// tray host does.
+func clickSubmenu(t *testing.T, c *dbus.Conn, item string, parent int32, label string) {
+	t.Helper()
+	var rev uint32
+	var sub menuEntry
+	menu := c.Object(item, sni.MenuPath)
+	if err := menu.Call(sni.MenuInterface+".GetLayout", 0, parent, int32(1), []string{"label"}).Store(&rev, &sub); err != nil {
+		t.Fatalf("GetLayout %d: %v", parent, err)
+	}
+	for _, v := range sub.Children {
+		var e menuEntry
+		if err := dbus.Store([]any{v.Value()}, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Props["label"].Value() == label {
+			if err := menu.Call(sni.MenuInterface+".Event", 0, e.ID, "clicked", dbus.MakeVariant(int32(0)), uint32(0)).Err; err != nil {
+				t.Fatalf("click %s (%d): %v", label, e.ID, err)
+			}
+			return
+		}
+	}
+	t.Fatalf("submenu %d has no %s: %+v", parent, label, sub)
+}
+
 // TestBinary runs the built qube-tray on a private session bus with the
 // real SNI watcher, a test notification server and a scripted qubesd that
 // appears only after the tray started.
@@ -237,25 +262,7 @@ func TestBinary(t *testing.T) {
 	}
 
 	// Pause work from its submenu: the call reaches qubesd.
-	var root menuEntry
-	var rev uint32
-	if err := host.Object(item, sni.MenuPath).Call(sni.MenuInterface+".GetLayout", 0, ids[2], int32(1), []string{"label"}).Store(&rev, &root); err != nil {
-		t.Fatal(err)
-	}
-	var pause int32
-	for _, v := range root.Children {
-		var e menuEntry
-		dbus.Store([]any{v.Value()}, &e)
-		if e.Props["label"].Value() == "Pause" {
-			pause = e.ID
-		}
-	}
-	if pause == 0 {
-		t.Fatalf("work's submenu has no Pause: %+v", root)
-	}
-	if err := host.Object(item, sni.MenuPath).Call(sni.MenuInterface+".Event", 0, pause, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
-		t.Fatal(err)
-	}
+	clickSubmenu(t, host, item, ids[2], "Pause")
 	waitFor("admin.vm.Pause work", func() bool {
 		d.mu.Lock()
 		defer d.mu.Unlock()
