@@ -27,7 +27,7 @@ func BenchmarkManager1000(b *testing.B) {
 	var heap uint64
 	for i := range b.N {
 		start := time.Now()
-		m, w, ui := startManager(b, c)
+		m, w, ui := startManager(b, c, "")
 		ui.until(b, "first table", func() bool { return m.Shown() >= 1000 })
 		w.Canvas().Capture()
 		first += time.Since(start)

@@ -85,8 +85,9 @@ func (l uiLoop) until(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// startManager shows a manager for c in a test window.
-func startManager(t testing.TB, c *adminapi.Client) (*gui.Manager, fyne.Window, uiLoop) {
+// startManager shows a manager for c in a test window; with settingsOf,
+// that qube's settings dialog opens once the qubes are loaded.
+func startManager(t testing.TB, c *adminapi.Client, settingsOf string) (*gui.Manager, fyne.Window, uiLoop) {
 	t.Setenv("LANG", "en_US.UTF-8")
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
@@ -95,6 +96,9 @@ func startManager(t testing.TB, c *adminapi.Client) (*gui.Manager, fyne.Window, 
 	m.SetUIRunner(func(f func()) { ui <- f })
 	w.SetContent(m.Content())
 	w.Resize(gui.DefaultWindowSize)
+	if settingsOf != "" {
+		m.ShowSettingsOnLoad(settingsOf)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	m.Run(ctx)
@@ -138,7 +142,7 @@ func TestManagerAgainstHostd(t *testing.T) {
 	c := startHostd(t)
 	create(t, c, qube.TemplateVM, "debian-12", "black", "")
 	create(t, c, qube.AppVM, "work", "blue", "debian-12")
-	m, w, ui := startManager(t, c)
+	m, w, ui := startManager(t, c, "")
 	ui.until(t, "work in the table", func() bool { r := m.RowText("work"); return r != nil && r[gui.ColLabel] == "blue" })
 
 	test.Tap(button(w.Content(), "New"))
@@ -199,7 +203,7 @@ func TestStartAndShutdownInTheUI(t *testing.T) {
 	if err := c.GlobalProps().Set(context.Background(), "stats_interval", "1"); err != nil {
 		t.Fatal(err)
 	}
-	m, w, ui := startManager(t, c)
+	m, w, ui := startManager(t, c, "")
 	ui.until(t, "work in the table", func() bool { r := m.RowText("work"); return r != nil && r[gui.ColLabel] == "blue" })
 	state := func() string { return m.RowText("work")[gui.ColState] }
 

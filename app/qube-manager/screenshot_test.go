@@ -47,21 +47,8 @@ func TestScreenshotUnderXvfb(t *testing.T) {
 	x := testenv.StartXvfb(t, 1280, 800)
 
 	home := t.TempDir()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(x.Env(), asMainEnv+"=1", asMainEnv+"_ARGS=-socket"+string(filepath.ListSeparator)+socketOf(c),
-		"LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=en_US.UTF-8")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("manager output:\n%s", out.String())
-		}
-	})
+	startProcess(t, "manager", os.Args[0], append(x.Env(), asMainEnv+"=1", asMainEnv+"_ARGS=-socket"+string(filepath.ListSeparator)+socketOf(c),
+		"LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=en_US.UTF-8"))
 
 	var img image.Image
 	deadline := time.Now().Add(60 * time.Second)

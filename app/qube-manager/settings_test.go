@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"testing"
 
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/qube-desktop/qube-desktop/gui"
 	"github.com/qube-desktop/qube-desktop/internal/qube"
 )
 
@@ -22,18 +19,7 @@ func TestSettingsOnLoad(t *testing.T) {
 	create(t, c, qube.AppVM, "work", "blue", "debian-12")
 	create(t, c, qube.AppVM, "shop", "green", "fedora-42")
 
-	t.Setenv("LANG", "en_US.UTF-8")
-	a := test.NewTempApp(t)
-	w := test.NewTempWindow(t, nil)
-	m := gui.New(w, backend{c}, a.Preferences())
-	ui := make(uiLoop, 100000)
-	m.SetUIRunner(func(f func()) { ui <- f })
-	w.SetContent(m.Content())
-	w.Resize(gui.DefaultWindowSize)
-	m.ShowSettingsOnLoad("shop")
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	m.Run(ctx)
+	m, w, ui := startManager(t, c, "shop")
 
 	ui.until(t, "the settings dialog", func() bool { return w.Canvas().Overlays().Top() != nil })
 	dlg := w.Canvas().Overlays().Top()
