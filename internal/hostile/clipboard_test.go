@@ -79,8 +79,9 @@ type clipModel struct {
 // stale is the daemon's rule: an operation at or before the last one is dropped.
 func (m *clipModel) stale(t uint32) bool { return m.set && m.lastT-t < 1<<31 }
 
-func TestClipboardIsolation(t *testing.T) {
-	dir := t.TempDir()
+// policyDir writes clipboardPolicy into a policy directory under dir.
+func policyDir(t *testing.T, dir string) string {
+	t.Helper()
 	pdir := filepath.Join(dir, "policy")
 	if err := os.Mkdir(pdir, 0o755); err != nil {
 		t.Fatal(err)
@@ -88,6 +89,12 @@ func TestClipboardIsolation(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(pdir, "30-hostile.policy"), []byte(clipboardPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return pdir
+}
+
+func TestClipboardIsolation(t *testing.T) {
+	dir := t.TempDir()
+	pdir := policyDir(t, dir)
 	qubes := func(name string) (policy.Qube, error) {
 		switch name {
 		case "work", "personal", "vault":
@@ -270,13 +277,7 @@ func agentData(rng *rand.Rand, qube string, now uint32) []byte {
 // once, never back into its source, never against the policy.
 func TestClipboardConcurrentDaemons(t *testing.T) {
 	dir := t.TempDir()
-	pdir := filepath.Join(dir, "policy")
-	if err := os.Mkdir(pdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(pdir, "30-hostile.policy"), []byte(clipboardPolicy), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pdir := policyDir(t, dir)
 	decider := policy.ClipboardPaste{Dir: pdir, Qubes: func(string) (policy.Qube, error) { return policy.Qube{Type: "AppVM"}, nil }}
 	var (
 		clock     atomic.Uint32 // X time, shared as the X server's
