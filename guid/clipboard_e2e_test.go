@@ -125,8 +125,8 @@ func TestSecureCopyPasteOnSway(t *testing.T) {
 }
 
 // runProc starts a helper process with the region as fd 3 and stops it
-// when the test ends, logging its output.
-func runProc(t *testing.T, what string, region *transport.Region, env []string, name string, args ...string) {
+// when the test ends, logging its output; env nil is the test's own.
+func runProc(t *testing.T, what string, region *transport.Region, env []string, name string, args ...string) *testenv.LogBuffer {
 	cmd := exec.Command(name, args...)
 	cmd.ExtraFiles = []*os.File{region.File()}
 	cmd.Env = env
@@ -140,6 +140,7 @@ func runProc(t *testing.T, what string, region *transport.Region, env []string, 
 		_ = cmd.Wait()
 		t.Logf("%s output:\n%s", what, logs.String())
 	})
+	return logs
 }
 
 // chord presses Ctrl+Shift+key and lets everything go again; sway's

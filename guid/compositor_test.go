@@ -3,7 +3,6 @@ package guid_test
 import (
 	"context"
 	"image"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -37,19 +36,8 @@ func TestBinaryOnWeston(t *testing.T) {
 	}
 	region := a.guidRegion()
 	defer region.Close()
-	cmd := exec.Command(bin, "-qube", "work", "-label", "blue", "-socket", a.path, "-region-fd", "3",
+	logs := runProc(t, "qube-guid", region, nil, bin, "-qube", "work", "-label", "blue", "-socket", a.path, "-region-fd", "3",
 		"-display", comp.SocketPath(), "-border", "2", "-titlebar", "20")
-	cmd.ExtraFiles = []*os.File{region.File()}
-	var logs testenv.LogBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		t.Logf("qube-guid output:\n%s", logs.String())
-	}()
 
 	a.accept()
 	a.create(win, winSpec{x: 40, y: 40, w: cw, h: ch, title: "bash", class: "XTerm", pat: topPixel})

@@ -2,7 +2,6 @@ package guid_test
 
 import (
 	"image/color"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -48,18 +47,7 @@ func TestRealAgentOnSway(t *testing.T) {
 	xproto.MapWindow(c, w)
 	xproto.GetInputFocus(c).Reply()
 
-	cmd := exec.Command(bin, "-transport", "unix", "-socket", a.path, "-region-fd", "3", "-display", xv.Display)
-	cmd.ExtraFiles = []*os.File{a.region.File()}
-	var logs testenv.LogBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		t.Logf("qube-agent output:\n%s", logs.String())
-	}()
+	runProc(t, "qube-agent", a.region, nil, bin, "-transport", "unix", "-socket", a.path, "-region-fd", "3", "-display", xv.Display)
 	startGuid(t, comp, a, guid.Options{})
 
 	// sway tiles the window; the agent follows the configure and the X
