@@ -14,7 +14,7 @@
           version = "0.1.0";
           src = ./.;
           # Checked by internal/nixhash's test against `go mod vendor`.
-          vendorHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          vendorHash = "sha256-x6Os/SHNgF6th1iwgGBjiOy/n9f/kU2b8wWeZxT01cQ=";
           subPackages = [ "app/qvm" "app/qube-guid" "app/qube-agent" "app/qube-hostd" "app/qube-tray" "app/qube-manager" ];
           nativeBuildInputs = [ pkgs.pkg-config ];
           buildInputs = with pkgs; [ libGL xorg.libX11 xorg.libXcursor xorg.libXrandr xorg.libXinerama xorg.libXi xorg.libXxf86vm ];
