@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log"
 	"strings"
+	"time"
 
 	"github.com/qube-desktop/qube-desktop/internal/clipboard"
 	"github.com/qube-desktop/qube-desktop/internal/guiproto"
@@ -25,6 +26,9 @@ type Config struct {
 	AllowFullscreen bool   // gui-allow-fullscreen: otherwise fullscreen becomes maximize
 	AllowUTF8Titles bool   // gui-allow-utf8-titles
 	MaxClipboard    int    // per-qube clipboard limit; 0 for the default
+	// EventsMaxDelay delays each input message randomly by up to this
+	// (gui-events-max-delay, 0..MaxEventsDelay; 0 is off).
+	EventsMaxDelay time.Duration
 	// Clipboard is secure copy and paste (clipboard.go); nil turns them off.
 	Clipboard *Clipboard
 }
@@ -66,7 +70,8 @@ type Display interface {
 	NewView(s ViewSpec) (View, error)
 }
 
-// Sender delivers a message to the agent without blocking.
+// Sender delivers a message to the agent without blocking. With
+// Config.EventsMaxDelay it must be safe to call from any goroutine.
 type Sender func(window uint32, m guiproto.Message)
 
 // window is one entry of the table, keyed by the agent's window ID.
@@ -110,6 +115,8 @@ type Session struct {
 	notes   int // log lines about the agent's messages so far
 	// clip is the outstanding copy hotkey, if any.
 	clip clipboard.Request
+	// delay holds back input messages (inputdelay.go); nil when off.
+	delay *inputDelay
 }
 
 // maxNotes bounds what one session logs about dropped messages, so an agent
@@ -134,7 +141,8 @@ func NewSession(cfg Config, v guiproto.Version, regionSize uint64, disp Display,
 		cfg:     cfg,
 		limits:  guiproto.Limits{MaxClipboard: cfg.MaxClipboard, AllowUTF8Titles: cfg.AllowUTF8Titles, RegionSize: regionSize},
 		version: v, disp: disp, send: send, log: lg,
-		wins: map[uint32]*window{},
+		wins:  map[uint32]*window{},
+		delay: newInputDelay(cfg.EventsMaxDelay, send),
 	}
 }
 
@@ -570,6 +578,10 @@ func (s *Session) Input(id uint32, m guiproto.Message) {
 	if _, ok := m.(guiproto.KeymapNotify); ok {
 		id = 0 // the keymap is not about one window
 	}
+	if s.delay != nil {
+		s.delay.input(id, m)
+		return
+	}
 	s.send(id, m)
 }
 
@@ -579,6 +591,7 @@ func (s *Session) End() {
 		return
 	}
 	s.ended = true // no acks for a dead connection
+	s.delay.stop()
 	for _, w := range s.wins {
 		if w.view != nil && w.parent != 0 {
 			s.hide(w) // popups before their parents
