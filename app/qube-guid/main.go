@@ -47,6 +47,8 @@ func main() {
 	flag.StringVar(&cf.adminSocket, "admin-socket", "", "qubesd Admin API socket for @tag:/@type: policy rules (default: $QUBESD_SOCKET, "+adminapi.DefaultSocket+" or $XDG_RUNTIME_DIR/qubes/qubesd.sock)")
 	flag.IntVar(&o.Style.Border, "border", 2, "frame width in pixels")
 	flag.IntVar(&o.Style.TitleBar, "titlebar", 20, "height of the title bar drawn where the compositor draws none")
+	flag.Func("events-max-delay", "delay each input event randomly by up to MS milliseconds (0..5000; 0, the default, is off) to hide typing and mouse timing from the qube",
+		func(v string) (err error) { o.EventsMaxDelay, err = parseEventsMaxDelay(v); return err })
 	flag.StringVar(&o.Style.Palette, "palette", "", "KDE colour scheme for KWin's title bar, e.g. a per-label scheme")
 	flag.Parse()
 
@@ -140,6 +142,15 @@ func (cf clipFlags) clipboard(ctx context.Context, lg *log.Logger) (*guid.Clipbo
 	context.AfterFunc(ctx, func() { bus.Close() })
 	c.Notify = guid.Notifications(ctx, notify.New(bus, "qube-guid"), lg)
 	return c, nil
+}
+
+// parseEventsMaxDelay reads -events-max-delay: whole milliseconds.
+func parseEventsMaxDelay(v string) (time.Duration, error) {
+	ms, err := strconv.Atoi(v)
+	if err != nil || ms < 0 || time.Duration(ms)*time.Millisecond > guid.MaxEventsDelay {
+		return 0, fmt.Errorf("want milliseconds from 0 (off) to %d", guid.MaxEventsDelay.Milliseconds())
+	}
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 func parseLabel(s string) (qube.Label, error) {

@@ -6,6 +6,7 @@ import (
 	"log"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qube-desktop/qube-desktop/internal/clipboard"
 )
@@ -43,6 +44,19 @@ func TestClipboardFlags(t *testing.T) {
 	for _, f := range []clipFlags{{copy: "Ctrl-Shift-", paste: "none"}, {copy: "none", paste: "Hyper-v"}} {
 		if _, err := f.clipboard(ctx, lg); err == nil || !strings.Contains(err.Error(), "-sequence") {
 			t.Errorf("%+v: %v, want an error naming the flag", f, err)
+		}
+	}
+}
+
+func TestEventsMaxDelayFlag(t *testing.T) {
+	for v, want := range map[string]time.Duration{"0": 0, "1": time.Millisecond, "250": 250 * time.Millisecond, "5000": 5 * time.Second} {
+		if got, err := parseEventsMaxDelay(v); got != want || err != nil {
+			t.Errorf("-events-max-delay %s: %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"", "-1", "5001", "1.5", "100ms", "99999999999999999999"} {
+		if got, err := parseEventsMaxDelay(v); err == nil || !strings.Contains(err.Error(), "0 (off) to 5000") {
+			t.Errorf("-events-max-delay %q: %v, %v; want an error giving the range", v, got, err)
 		}
 	}
 }

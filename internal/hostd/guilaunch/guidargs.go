@@ -57,8 +57,19 @@ func featureArgs(name string, qube, gui map[string]string, lg *log.Logger) []str
 			args = append(args, "-max-clipboard", strconv.Itoa(c.MaxSize))
 		}
 	}
+	if v, from, ok := lookup(qube, gui, "events-max-delay"); ok {
+		if ms, err := strconv.Atoi(v); err != nil || ms < 0 || ms > maxEventsDelayMs {
+			lg.Printf("%s: feature %s = %q is not a delay of 0..%d ms; using the default (off)", name, from, v, maxEventsDelayMs)
+		} else {
+			args = append(args, "-events-max-delay", strconv.Itoa(ms))
+		}
+	}
 	return args
 }
+
+// maxEventsDelayMs is the range of events_max_delay (spec §5.6) that
+// qube-guid's -events-max-delay accepts.
+const maxEventsDelayMs = 5000
 
 // lookup finds an option's value and the feature it came from.
 func lookup(qube, gui map[string]string, option string) (value, feature string, ok bool) {

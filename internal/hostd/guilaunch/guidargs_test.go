@@ -30,23 +30,31 @@ func TestGuidArgsFromFeatures(t *testing.T) {
 	}, {
 		name: "qube's own",
 		qube: map[string]string{"gui-allow-fullscreen": "1", "gui-allow-utf8-titles": "",
-			"gui-secure-copy-sequence": "Mod4-c", "gui-secure-paste-sequence": "none", "gui-max-clipboard-size": "1024"},
-		gui: map[string]string{"gui-default-allow-fullscreen": "", "gui-default-max-clipboard-size": "300"},
+			"gui-secure-copy-sequence": "Mod4-c", "gui-secure-paste-sequence": "none", "gui-max-clipboard-size": "1024",
+			"gui-events-max-delay": "250"},
+		gui: map[string]string{"gui-default-allow-fullscreen": "", "gui-default-max-clipboard-size": "300",
+			"gui-default-events-max-delay": "5000"},
 		want: []string{"-allow-fullscreen=true", "-allow-utf8-titles=false",
-			"-copy-sequence", "Mod4-c", "-paste-sequence", "none", "-max-clipboard", "1024"},
+			"-copy-sequence", "Mod4-c", "-paste-sequence", "none", "-max-clipboard", "1024", "-events-max-delay", "250"},
 	}, {
 		name: "GUI domain's defaults",
 		qube: map[string]string{"gui-default-allow-fullscreen": "1"}, // not read on the qube
 		gui: map[string]string{"gui-default-allow-utf8-titles": "1", "gui-default-secure-copy-sequence": "Ctrl-Alt-c",
-			"gui-allow-fullscreen": "1"}, // nor gui-* on the GUI domain
-		want: []string{"-allow-utf8-titles=true", "-copy-sequence", "Ctrl-Alt-c"},
+			"gui-allow-fullscreen": "1", "gui-default-events-max-delay": "0"}, // nor gui-* on the GUI domain
+		want: []string{"-allow-utf8-titles=true", "-copy-sequence", "Ctrl-Alt-c", "-events-max-delay", "0"},
 	}, {
 		name: "invalid values",
 		qube: map[string]string{"gui-allow-fullscreen": "maybe", "gui-secure-copy-sequence": "Ctrl-Shift-nosuchkey",
-			"gui-max-clipboard-size": "9999999", "gui-secure-paste-sequence": "Ctrl-Shift-v"},
-		gui:  map[string]string{"gui-default-max-clipboard-size": "300"}, // the qube's bad value hides it
+			"gui-max-clipboard-size": "9999999", "gui-secure-paste-sequence": "Ctrl-Shift-v", "gui-events-max-delay": "5001"},
+		gui: map[string]string{"gui-default-max-clipboard-size": "300", // the qube's bad value hides it
+			"gui-default-events-max-delay": "100"},
 		want: []string{"-paste-sequence", "Ctrl-Shift-v"},
-		logs: []string{"gui-allow-fullscreen", "gui-secure-copy-sequence", "gui-max-clipboard-size"},
+		logs: []string{"gui-allow-fullscreen", "gui-secure-copy-sequence", "gui-max-clipboard-size", "gui-events-max-delay"},
+	}, {
+		name: "invalid GUI domain delay",
+		gui:  map[string]string{"gui-default-events-max-delay": "-5"},
+		want: []string{},
+		logs: []string{"gui-default-events-max-delay (GUI domain)"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			logged.Reset()
