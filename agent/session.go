@@ -615,7 +615,7 @@ func (a *Agent) flushDamage() {
 	}
 	var failed *Window // after a failed capture, the rest of its window is not sent
 	for _, p := range caps {
-		if p.win != nil && p.win == failed {
+		if p.win == failed {
 			continue
 		}
 		got, err := p.wait()
