@@ -1,6 +1,7 @@
 package guid
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -164,9 +165,12 @@ func session(ctx context.Context, o Options, d *WaylandDisplay, conn net.Conn, v
 	}) {
 		return errors.New("compositor connection closed")
 	}
+	// One read per burst of messages instead of two per message; the
+	// decoder bounds every body by its type, not by what is buffered.
+	in := bufio.NewReaderSize(conn, 64<<10)
 	var readErr error
 	for {
-		u, h, err := guiproto.ReadUntrusted(conn, v)
+		u, h, err := guiproto.ReadUntrusted(in, v)
 		if err != nil {
 			readErr = err
 			break

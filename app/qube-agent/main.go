@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -28,6 +29,12 @@ func main() {
 	sysfs := flag.String("sysfs", "/sys", "virtio: sysfs root to find the qubes.gui port and the ivshmem device")
 	display := flag.String("display", os.Getenv("DISPLAY"), "X display of the qube")
 	flag.Parse()
+	// The X server does the pixel copies; one thread saves the agent the
+	// cross-thread wake-ups that were a third of its CPU per small frame
+	// (docs/benchmarks.md, window path side by side).
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	log.SetPrefix("qube-agent: ")
 	log.SetFlags(0)
 	if err := run(*tr, *socket, *listenFd, *regionFd, *regionPath, *sysfs, *display); err != nil && !errors.Is(err, context.Canceled) {
