@@ -41,22 +41,27 @@ func main() {
 	defer stop()
 	// The session bus may be absent at login or restart under us: wait and
 	// reconnect rather than exit.
+	// Retry after 2 s, doubling up to 30 s while the bus stays away, so a
+	// session without one does not fill the journal.
+	delay := 2 * time.Second
 	for ctx.Err() == nil {
 		conn, err := dbus.ConnectSessionBus()
 		if err != nil {
-			log.Printf("qube-tray: session bus: %v; retrying in 2 s", err)
+			log.Printf("qube-tray: session bus: %v; retrying in %v", err, delay)
 		} else {
+			delay = 2 * time.Second
 			err = t.Run(ctx, conn)
 			conn.Close()
 			if errors.Is(err, context.Canceled) {
 				return
 			}
-			log.Printf("qube-tray: %v; reconnecting in 2 s", err)
+			log.Printf("qube-tray: %v; reconnecting in %v", err, delay)
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(2 * time.Second):
+		case <-time.After(delay):
 		}
+		delay = min(2*delay, 30*time.Second)
 	}
 }
 
